@@ -1,0 +1,57 @@
+"""Problems found in a schedule, carrying where they are and what to do about them."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One mistake (or, with ``warning=True``, one suspicious thing) in a schedule file.
+
+    ``str(problem)`` is the line an organizer sees:
+    ``schedule.yaml:14:7: series.weekly.every: 'tusday' is not a weekday (did you mean 'tuesday'?)``
+    """
+
+    path: str
+    line: int
+    column: int
+    key: str
+    message: str
+    value: str | None = None
+    hint: str | None = None
+    warning: bool = False
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}:{self.column}: "
+        kind = "warning: " if self.warning else ""
+        key = f"{self.key}: " if self.key else ""
+        text = f"{where}{kind}{key}{self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class ScheduleError(ValueError):
+    """The schedule file cannot be published; ``problems`` lists every mistake found."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
+        self.problems = tuple(problems)
+        errors = [p for p in self.problems if not p.warning]
+        super().__init__("\n".join(str(p) for p in errors) or "invalid schedule")
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if not p.warning)
+
+
+def did_you_mean(word: str, choices) -> str | None:
+    """A 'did you mean ...?' hint for a misspelt name, or None when nothing is close."""
+    close = difflib.get_close_matches(str(word).lower(), list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+def one_of(choices) -> str:
+    """A hint naming the valid choices."""
+    return "expected one of " + ", ".join(repr(c) for c in choices)

@@ -1,0 +1,160 @@
+"""Expand a schedule into concrete, dated occurrences.
+
+This is what the feed, the page, ``/sessions.json`` and ``feed diff`` reason about: one
+:class:`Occurrence` per session that takes place (or would have, when cancelled).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .schedule import Schedule, Series, Session
+
+WEEK = dt.timedelta(days=7)
+MAX_MOVE = dt.timedelta(days=181)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One dated session of a series.
+
+    ``slot`` is the regular start (naive, series-local) a weekly occurrence belongs to, which
+    RECURRENCE-ID names; None for one-off events. ``start``/``end`` are aware datetimes in the
+    series' zone, or dates (``end`` exclusive) for all-day events.
+    """
+
+    series: Series
+    session: Session | None
+    slot: dt.datetime | None
+    start: dt.datetime | dt.date
+    end: dt.datetime | dt.date
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, dt.datetime)
+
+    @property
+    def cancelled(self) -> bool:
+        return bool(self.session and self.session.cancelled)
+
+    @property
+    def moved(self) -> bool:
+        return bool(self.session and self.session.moved_to)
+
+    @property
+    def topic(self) -> str | None:
+        return self.session.topic if self.session else None
+
+    @property
+    def title(self) -> str:
+        """The event title: the topic, prefixed by the series' title for weekly series."""
+        if not self.series.weekly:
+            return self.topic or self.series.title
+        return f"{self.series.title}: {self.topic}" if self.topic else self.series.title
+
+    @property
+    def join(self) -> str | None:
+        return (self.session and self.session.join) or self.series.join
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        own = self.session.tags if self.session else ()
+        return tuple(dict.fromkeys(self.series.tags + own))
+
+    @property
+    def date(self) -> dt.date:
+        return self.start.date() if isinstance(self.start, dt.datetime) else self.start
+
+    @property
+    def key(self) -> str:
+        """A stable identifier: series id and the date of the regular slot (or event)."""
+        day = self.slot.date() if self.slot else self.date
+        return f"{self.series.id}/{day.isoformat()}"
+
+
+def slots(series: Series, first: dt.date, last: dt.date) -> Iterator[dt.date]:
+    """Dates of a weekly series' regular slots between first and last, inclusive."""
+    day = series.starts
+    if first > day:
+        day += WEEK * ((first - day).days // 7)
+        if day < first:
+            day += WEEK
+    end = min(last, series.ends) if series.ends else last
+    while day <= end:
+        yield day
+        day += WEEK
+
+
+def weekly(series: Series, slot_date: dt.date, plain: bool = False) -> Occurrence:
+    """The occurrence of a weekly series for the regular slot on slot_date.
+
+    With ``plain``, what the slot would be without the organizers' notes for that date: the
+    recurring master's view of it."""
+    slot = dt.datetime.combine(slot_date, series.at)
+    session = None if plain else series.session(slot_date)
+    start = session.moved_to if session and session.moved_to else slot
+    duration = (session and session.duration) or series.duration
+    zone = series.zone
+    start = start.replace(tzinfo=zone)
+    end = (start.astimezone(dt.UTC) + duration).astimezone(zone)
+    return Occurrence(series, session, slot, start, end)
+
+
+def one_off(series: Series, session: Session) -> Occurrence:
+    at = session.at or series.at
+    if at is None:
+        last = session.ends or session.date
+        return Occurrence(series, session, None, session.date, last + dt.timedelta(days=1))
+    start = dt.datetime.combine(session.date, at, tzinfo=series.zone)
+    duration = session.duration or series.duration
+    end = (start.astimezone(dt.UTC) + duration).astimezone(series.zone)
+    return Occurrence(series, session, None, start, end)
+
+
+def between(schedule: Schedule, first: dt.date, last: dt.date,
+            series_ids: tuple[str, ...] | None = None) -> list[Occurrence]:
+    """Every occurrence (cancelled ones included) starting on a local date in [first, last]."""
+    result = []
+    for series in schedule.series:
+        if series_ids is not None and series.id not in series_ids:
+            continue
+        result.extend(of_series(series, first, last))
+    result.sort(key=lambda o: (_utc(o.start), o.series.id))
+    return result
+
+
+def of_series(series: Series, first: dt.date, last: dt.date) -> list[Occurrence]:
+    """A series' occurrences starting on a local date in [first, last], in order."""
+    if not series.weekly:
+        found = [one_off(series, s) for s in series.sessions]
+        return sorted((o for o in found if first <= o.date <= last), key=lambda o: _utc(o.start))
+    found = []
+    # Moves are bounded, so only slots near the window can land in it.
+    for day in slots(series, first - MAX_MOVE, last + MAX_MOVE):
+        session = series.session(day)
+        if not (first <= day <= last) and not (session and session.moved_to):
+            continue
+        occurrence = weekly(series, day)
+        if first <= occurrence.date <= last:
+            found.append(occurrence)
+    found.sort(key=lambda o: _utc(o.start))
+    return found
+
+
+def first_active_slot(series: Series) -> dt.date | None:
+    """The first regular slot that is not cancelled: where the RRULE's DTSTART goes."""
+    cancelled = {s.date for s in series.sessions if s.cancelled}
+    day = series.starts
+    while day in cancelled:
+        day += WEEK
+    if series.ends and day > series.ends:
+        return None
+    return day
+
+
+def _utc(value: dt.datetime | dt.date) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC)
+    return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)

@@ -1,0 +1,74 @@
+"""SEQUENCE and LAST-MODIFIED for each event, remembered between versions of the schedule.
+
+Calendar clients apply an edit only when the event's SEQUENCE goes up (and its LAST-MODIFIED
+moves). The feed itself must stay byte-identical while nothing changes, so these values cannot
+come from the clock at render time. Instead we remember, per event (UID plus RECURRENCE-ID),
+a digest of its content, its SEQUENCE and the time of its last change. When a new schedule
+version is loaded, every event whose digest changed gets SEQUENCE + 1 and the time of the edit;
+the others keep their stamp. Entries for events that disappear are kept, so an event that comes
+back later never goes back to a lower SEQUENCE.
+
+The stamps live in a small JSON file beside schedule.yaml (``schedule.stamps.json``), written
+atomically by the edges (``feed stamp``, or the app when the file is writable). This module is
+pure: it takes the previous stamps and the time of the edit and returns new stamps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Stamp:
+    sequence: int
+    modified: dt.datetime  # UTC
+    digest: str
+
+
+def restamp(previous: Mapping[str, Stamp], digests: Mapping[str, str],
+            edited: dt.datetime) -> dict[str, Stamp]:
+    """Stamps for the current events: unchanged ones keep theirs, changed ones go up by one.
+
+    ``edited`` is the time of the edit (UTC); a stamp's time never goes backwards, even when
+    the clock that measured ``edited`` is behind the one that wrote ``previous``.
+    """
+    edited = edited.astimezone(dt.UTC).replace(microsecond=0)
+    result = dict(previous)
+    for key, digest in digests.items():
+        old = previous.get(key)
+        if old is None:
+            result[key] = Stamp(0, edited, digest)
+        elif old.digest != digest:
+            result[key] = Stamp(old.sequence + 1, max(edited, old.modified), digest)
+    return result
+
+
+def dumps(stamps: Mapping[str, Stamp]) -> str:
+    """The stamps file's text: sorted and stable, so it diffs well in version control."""
+    events = {
+        key: {"sequence": s.sequence, "modified": s.modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "digest": s.digest}
+        for key, s in sorted(stamps.items())
+    }
+    return json.dumps({"format": FORMAT, "events": events}, indent=1, ensure_ascii=False) + "\n"
+
+
+def loads(text: str) -> dict[str, Stamp]:
+    """Read a stamps file; raise ValueError with a reason when it is damaged."""
+    try:
+        data = json.loads(text)
+        if data.get("format") != FORMAT:
+            raise ValueError(f"unknown stamps format {data.get('format')!r}")
+        return {
+            key: Stamp(int(v["sequence"]),
+                       dt.datetime.strptime(v["modified"], "%Y-%m-%dT%H:%M:%SZ")
+                       .replace(tzinfo=dt.UTC), str(v["digest"]))
+            for key, v in data["events"].items()
+        }
+    except (AttributeError, KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"damaged stamps file: {exc}") from exc
