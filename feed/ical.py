@@ -38,6 +38,9 @@ class Options:
     show_cancelled: bool = False  # cancelled weeks as STATUS:CANCELLED overrides, not EXDATEs
 
 
+SUBSCRIPTION = Options()
+
+
 def uid(schedule: Schedule, series: Series, day: dt.date | None = None) -> str:
     """Stable forever: derived from the series id (and the date, for one-off events)."""
     if day is None:
@@ -55,17 +58,22 @@ def stamp_key(event: Event) -> str:
 
 def digests(schedule: Schedule) -> dict[str, str]:
     """A digest of each VEVENT's content (stamps excluded) in the subscription feed."""
-    return {stamp_key(e): hashlib.sha256(e.to_ical()).hexdigest()[:16]
-            for e in _events(schedule, Options())}
+    return {
+        stamp_key(e): hashlib.sha256(e.to_ical()).hexdigest()[:16]
+        for e in _events(schedule, SUBSCRIPTION)
+    }
 
 
-def stamps_for(schedule: Schedule, previous: Mapping[str, Stamp],
-               edited: dt.datetime) -> dict[str, Stamp]:
+def stamps_for(
+    schedule: Schedule, previous: Mapping[str, Stamp], edited: dt.datetime
+) -> dict[str, Stamp]:
     """New stamps after a schedule edit made at ``edited``."""
     return restamp(previous, digests(schedule), edited)
 
 
-def render(schedule: Schedule, stamps: Mapping[str, Stamp], options: Options = Options()) -> bytes:
+def render(
+    schedule: Schedule, stamps: Mapping[str, Stamp], options: Options = SUBSCRIPTION
+) -> bytes:
     """The feed as bytes: CRLF lines folded at 75 octets, deterministic for the same input."""
     cal = Calendar()
     cal.add("PRODID", PRODID)
@@ -115,8 +123,9 @@ def _stamp(event: Event, stamps: Mapping[str, Stamp]) -> None:
 def _zone_years(schedule: Schedule, options: Options) -> dict[str, tuple[int, int]]:
     years: dict[str, tuple[int, int]] = {}
     for series in _selected(schedule, options):
-        dates = [s.date for s in series.sessions] + [s.moved_to.date() for s in series.sessions
-                                                     if s.moved_to]
+        dates = [s.date for s in series.sessions] + [
+            s.moved_to.date() for s in series.sessions if s.moved_to
+        ]
         if series.weekly:
             dates += [series.starts] + ([series.ends] if series.ends else [])
         elif all((s.at or series.at) is None for s in series.sessions):
@@ -201,8 +210,11 @@ def _event(schedule: Schedule, occurrence: Occurrence, event_uid: str) -> Event:
     session = occurrence.session
     if join:
         event.add("LOCATION", join)
-        event.add("CONFERENCE", vUri(join),
-                  parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Join online"})
+        event.add(
+            "CONFERENCE",
+            vUri(join),
+            parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Join online"},
+        )
     link = join or (session and session.url)
     if link:
         event.add("URL", vUri(link))

@@ -113,8 +113,9 @@ def one_off(series: Series, session: Session) -> Occurrence:
     return Occurrence(series, session, None, start, end)
 
 
-def between(schedule: Schedule, first: dt.date, last: dt.date,
-            series_ids: tuple[str, ...] | None = None) -> list[Occurrence]:
+def between(
+    schedule: Schedule, first: dt.date, last: dt.date, series_ids: tuple[str, ...] | None = None
+) -> list[Occurrence]:
     """Every occurrence (cancelled ones included) starting on a local date in [first, last]."""
     result = []
     for series in schedule.series:

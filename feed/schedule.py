@@ -166,10 +166,34 @@ def _build(text, path):
 CALENDAR_KEYS = ("name", "description", "timezone", "domain", "refresh", "url", "tags")
 PAGE_KEYS = ("intro", "invite", "links", "backlog")
 LINK_KEYS = ("title", "url")
-SERIES_KEYS = ("title", "description", "every", "at", "duration", "timezone", "starts", "ends",
-               "join", "tags", "sessions")
-SESSION_KEYS = ("topic", "agenda", "notes", "tags", "speaker", "recording", "url", "join",
-                "cancelled", "moved", "duration", "at", "ends")
+SERIES_KEYS = (
+    "title",
+    "description",
+    "every",
+    "at",
+    "duration",
+    "timezone",
+    "starts",
+    "ends",
+    "join",
+    "tags",
+    "sessions",
+)
+SESSION_KEYS = (
+    "topic",
+    "agenda",
+    "notes",
+    "tags",
+    "speaker",
+    "recording",
+    "url",
+    "join",
+    "cancelled",
+    "moved",
+    "duration",
+    "at",
+    "ends",
+)
 ONE_OFF_ONLY = ("at", "ends")
 TOP_KEYS = ("calendar", "page", "series")
 
@@ -192,11 +216,13 @@ class _Validator:
 
     # -- reporting -------------------------------------------------------------------------
 
-    def error(self, at: Value, key: str, message: str, hint: str | None = None,
-              warning: bool = False) -> None:
+    def error(
+        self, at: Value, key: str, message: str, hint: str | None = None, warning: bool = False
+    ) -> None:
         value = at.text() if at.is_scalar else None
-        self.problems.append(Problem(self.path, at.line, at.column, key, message, value, hint,
-                                     warning))
+        self.problems.append(
+            Problem(self.path, at.line, at.column, key, message, value, hint, warning)
+        )
 
     def warn(self, at: Value, key: str, message: str, hint: str | None = None) -> None:
         self.error(at, key, message, hint, warning=True)
@@ -206,13 +232,17 @@ class _Validator:
     def mapping(self, node: Value, key: str, allowed: tuple[str, ...]) -> dict[str, Value]:
         """The mapping's entries by name; unknown and duplicate keys are reported."""
         if not node.is_map:
-            self.error(node, key, f"expected a mapping of keys, got {_shown(node)}",
-                       one_of(allowed))
+            self.error(
+                node, key, f"expected a mapping of keys, got {_shown(node)}", one_of(allowed)
+            )
             return {}
         for dup, first in node.duplicates:
-            self.error(dup, f"{key}.{dup.text()}" if key else dup.text(),
-                       f"{dup.text()!r} is given twice (first on line {first.line})",
-                       "YAML keeps only the last one; merge the two entries")
+            self.error(
+                dup,
+                f"{key}.{dup.text()}" if key else dup.text(),
+                f"{dup.text()!r} is given twice (first on line {first.line})",
+                "YAML keeps only the last one; merge the two entries",
+            )
         entries = {}
         for k, v in node.data:
             name = k.text()
@@ -223,8 +253,9 @@ class _Validator:
             entries[name] = v
         return entries
 
-    def text(self, node: Value | None, key: str, required: bool = False,
-             parent: Value | None = None) -> str | None:
+    def text(
+        self, node: Value | None, key: str, required: bool = False, parent: Value | None = None
+    ) -> str | None:
         if node is None:
             if required:
                 self.error(parent, key, f"{key.rsplit('.', 1)[-1]!r} is required")
@@ -244,9 +275,12 @@ class _Validator:
             return None
         parts = urlsplit(value)
         if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in value):
-            self.error(node, key, f"{value!r} is not an https URL",
-                       "links must start with https:// (calendar clients and browsers block "
-                       "others)")
+            self.error(
+                node,
+                key,
+                f"{value!r} is not an https URL",
+                "links must start with https:// (calendar clients and browsers block others)",
+            )
             return None
         return value
 
@@ -258,19 +292,23 @@ class _Validator:
     def _date_text(self, node: Value, key: str, raw: str) -> dt.date | None:
         match = _DATE.match(raw.strip())
         if not match:
-            self.error(node, key, f"{raw!r} is not a date", "write dates as YYYY-MM-DD, "
-                       "e.g. 2024-01-16")
+            self.error(
+                node, key, f"{raw!r} is not a date", "write dates as YYYY-MM-DD, e.g. 2024-01-16"
+            )
             return None
         year, month, day = (int(g) for g in match.groups())
         if not 1970 <= year <= 2200:
-            self.error(node, key, f"{raw!r} has the year {year}",
-                       "write the full four-digit year, e.g. 2022")
+            self.error(
+                node,
+                key,
+                f"{raw!r} has the year {year}",
+                "write the full four-digit year, e.g. 2022",
+            )
             return None
         try:
             return dt.date(year, month, day)
         except ValueError as exc:
-            self.error(node, key, f"{raw!r} is not a valid date: {exc}",
-                       "check the month and day")
+            self.error(node, key, f"{raw!r} is not a valid date: {exc}", "check the month and day")
             return None
 
     def time(self, node: Value | None, key: str) -> dt.time | None:
@@ -281,8 +319,12 @@ class _Validator:
     def _time_text(self, node, key, raw) -> dt.time | None:
         match = _TIME.match(raw.strip())
         if not match or int(match[1]) > 23 or int(match[2]) > 59:
-            self.error(node, key, f"{raw!r} is not a time of day",
-                       'write 24-hour time as "HH:MM" in quotes, e.g. "11:00" or "14:30"')
+            self.error(
+                node,
+                key,
+                f"{raw!r} is not a time of day",
+                'write 24-hour time as "HH:MM" in quotes, e.g. "11:00" or "14:30"',
+            )
             return None
         return dt.time(int(match[1]), int(match[2]))
 
@@ -294,14 +336,19 @@ class _Validator:
         if not (match and any(match.groups())):
             match = _ISO_DURATION.match(raw.upper())
         if not (match and any(match.groups())):
-            self.error(node, key, f"{raw!r} is not a duration",
-                       "write e.g. 1h, 90m, 1h30m or PT1H30M")
+            self.error(
+                node, key, f"{raw!r} is not a duration", "write e.g. 1h, 90m, 1h30m or PT1H30M"
+            )
             return None
         hours, minutes = (int(g or 0) for g in match.groups())
         value = dt.timedelta(hours=hours, minutes=minutes)
         if not dt.timedelta(0) < value <= dt.timedelta(hours=24):
-            self.error(node, key, f"{raw!r} is not between 1 minute and 24 hours",
-                       "a session longer than a day should be a one-off event with `ends`")
+            self.error(
+                node,
+                key,
+                f"{raw!r} is not between 1 minute and 24 hours",
+                "a session longer than a day should be a one-off event with `ends`",
+            )
             return None
         return value
 
@@ -349,23 +396,35 @@ class _Validator:
             text = self.text(node, key)
             return (AgendaItem(text),) if text else ()
         if not node.is_seq:
-            self.error(node, key, f"expected a list, got {_shown(node)}",
-                       "write items as a YAML list: - first item")
+            self.error(
+                node,
+                key,
+                f"expected a list, got {_shown(node)}",
+                "write items as a YAML list: - first item",
+            )
             return ()
         result: list[AgendaItem] = []
         for item in node.data:
             if item.is_seq:
                 children = self.items(item, key)
                 if not result:
-                    self.error(item, key, "a nested list must follow the item it belongs to",
-                               "put the parent item on the line above")
+                    self.error(
+                        item,
+                        key,
+                        "a nested list must follow the item it belongs to",
+                        "put the parent item on the line above",
+                    )
                     result.extend(children)
                 else:
                     last = result[-1]
                     result[-1] = AgendaItem(last.text, last.children + children)
             elif item.is_map:
-                self.error(item, key, "expected an agenda item, got a mapping",
-                           "a colon followed by a space makes a mapping; quote the item")
+                self.error(
+                    item,
+                    key,
+                    "expected an agenda item, got a mapping",
+                    "a colon followed by a space makes a mapping; quote the item",
+                )
             else:
                 text = self.text(item, key)
                 if text is not None:
@@ -379,8 +438,12 @@ class _Validator:
         if not root.is_map:
             return None
         if "calendar" not in top:
-            self.error(root, "calendar", "'calendar' is required",
-                       "add a calendar: section with name and timezone")
+            self.error(
+                root,
+                "calendar",
+                "'calendar' is required",
+                "add a calendar: section with name and timezone",
+            )
         if "series" not in top:
             self.error(root, "series", "'series' is required", "add at least one series")
         calendar = self.calendar(top.get("calendar"))
@@ -392,8 +455,12 @@ class _Validator:
         node = top.get("series")
         if node is not None:
             if not node.is_map or not node.data:
-                self.error(node, "series", "expected a mapping of series by id",
-                           "e.g. series:\n  weekly-meeting:\n    title: ...")
+                self.error(
+                    node,
+                    "series",
+                    "expected a mapping of series by id",
+                    "e.g. series:\n  weekly-meeting:\n    title: ...",
+                )
             else:
                 entries = self.mapping(node, "series", tuple(k.text() for k, _ in node.data))
                 for key_node, _ in node.data:
@@ -402,9 +469,15 @@ class _Validator:
                     if item is not None:
                         series.append(item)
         return Schedule(
-            name=calendar.name, timezone=calendar.timezone, domain=calendar.domain,
-            description=calendar.description, refresh=calendar.refresh, url=calendar.url,
-            tags=calendar.tags, page=page, series=tuple(series),
+            name=calendar.name,
+            timezone=calendar.timezone,
+            domain=calendar.domain,
+            description=calendar.description,
+            refresh=calendar.refresh,
+            url=calendar.url,
+            tags=calendar.tags,
+            page=page,
+            series=tuple(series),
         )
 
     def calendar(self, node: Value | None):
@@ -415,18 +488,29 @@ class _Validator:
             return None
         name = self.text(entries.get("name"), "calendar.name", required=True, parent=node)
         if name and re.search(r"[,;\\\n]", name):
-            self.error(entries["name"], "calendar.name",
-                       f"{name!r} contains a comma, semicolon or backslash",
-                       "calendar clients disagree on escaping these in calendar names; "
-                       "reword without them")
+            self.error(
+                entries["name"],
+                "calendar.name",
+                f"{name!r} contains a comma, semicolon or backslash",
+                "calendar clients disagree on escaping these in calendar names; "
+                "reword without them",
+            )
         zone = self.timezone(entries.get("timezone"), "calendar.timezone")
         if "timezone" not in entries:
-            self.error(node, "calendar.timezone", "'timezone' is required",
-                       "e.g. timezone: America/Los_Angeles")
+            self.error(
+                node,
+                "calendar.timezone",
+                "'timezone' is required",
+                "e.g. timezone: America/Los_Angeles",
+            )
         domain = self.text(entries.get("domain"), "calendar.domain")
         if domain and not _DOMAIN.match(domain):
-            self.error(entries["domain"], "calendar.domain", f"{domain!r} is not a domain name",
-                       "e.g. cloud2030.org; it makes event UIDs globally unique")
+            self.error(
+                entries["domain"],
+                "calendar.domain",
+                f"{domain!r} is not a domain name",
+                "e.g. cloud2030.org; it makes event UIDs globally unique",
+            )
             domain = None
         refresh = self.duration(entries.get("refresh"), "calendar.refresh") or DEFAULT_REFRESH
         url = self.url(entries.get("url"), "calendar.url")
@@ -434,17 +518,24 @@ class _Validator:
         tag_node = entries.get("tags")
         if tag_node is not None:
             if not tag_node.is_map:
-                self.error(tag_node, "calendar.tags", "expected a mapping of tag: description",
-                           "e.g. tags:\n    platform-engineering: Platform Engineering Topic")
+                self.error(
+                    tag_node,
+                    "calendar.tags",
+                    "expected a mapping of tag: description",
+                    "e.g. tags:\n    platform-engineering: Platform Engineering Topic",
+                )
             else:
                 names = tuple(k.text() for k, _ in tag_node.data)
                 described = self.mapping(tag_node, "calendar.tags", names)
                 for key_node, _ in tag_node.data:
                     tag = key_node.text()
                     if not _ID.match(tag):
-                        self.error(key_node, "calendar.tags", f"{tag!r} is not a valid tag",
-                                   "use lowercase letters, digits and hyphens, e.g. "
-                                   "platform-engineering")
+                        self.error(
+                            key_node,
+                            "calendar.tags",
+                            f"{tag!r} is not a valid tag",
+                            "use lowercase letters, digits and hyphens, e.g. platform-engineering",
+                        )
                         continue
                     label = self.text(described[tag], f"calendar.tags.{tag}") or tag
                     tags.append((tag, label))
@@ -452,9 +543,15 @@ class _Validator:
             return None
         if domain is None:
             domain = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".feed"
-        return Schedule(name=name, timezone=zone, domain=domain,
-                        description=self.text(entries.get("description"), "calendar.description"),
-                        refresh=refresh, url=url, tags=tuple(tags))
+        return Schedule(
+            name=name,
+            timezone=zone,
+            domain=domain,
+            description=self.text(entries.get("description"), "calendar.description"),
+            refresh=refresh,
+            url=url,
+            tags=tuple(tags),
+        )
 
     def page(self, node: Value | None) -> Page:
         if node is None:
@@ -464,13 +561,18 @@ class _Validator:
         link_nodes = entries.get("links")
         if link_nodes is not None:
             if not link_nodes.is_seq:
-                self.error(link_nodes, "page.links", "expected a list of links",
-                           "e.g. - {title: Podcast, url: https://...}")
+                self.error(
+                    link_nodes,
+                    "page.links",
+                    "expected a list of links",
+                    "e.g. - {title: Podcast, url: https://...}",
+                )
             else:
                 for item in link_nodes.data:
                     fields = self.mapping(item, "page.links", LINK_KEYS)
-                    title = self.text(fields.get("title"), "page.links.title", required=True,
-                                      parent=item)
+                    title = self.text(
+                        fields.get("title"), "page.links.title", required=True, parent=item
+                    )
                     if title:
                         links.append(Link(title, self.url(fields.get("url"), "page.links.url")))
         return Page(
@@ -480,17 +582,26 @@ class _Validator:
             backlog=self.items(entries.get("backlog"), "page.backlog"),
         )
 
-    def series(self, sid: str, key_node: Value, node: Value, default_zone: str,
-               tags: dict[str, str]) -> Series | None:
+    def series(
+        self, sid: str, key_node: Value, node: Value, default_zone: str, tags: dict[str, str]
+    ) -> Series | None:
         key = f"series.{sid}"
         if not _ID.match(sid):
-            self.error(key_node, key, f"{sid!r} is not a valid series id",
-                       "use lowercase letters, digits and hyphens, e.g. devops-lunch-and-learn; "
-                       "the id is part of event UIDs and URLs")
+            self.error(
+                key_node,
+                key,
+                f"{sid!r} is not a valid series id",
+                "use lowercase letters, digits and hyphens, e.g. devops-lunch-and-learn; "
+                "the id is part of event UIDs and URLs",
+            )
             return None
         if not node.is_map:
-            self.error(node, key, f"expected the series' settings, got {_shown(node)}",
-                       "give at least a title")
+            self.error(
+                node,
+                key,
+                f"expected the series' settings, got {_shown(node)}",
+                "give at least a title",
+            )
             return None
         entries = self.mapping(node, key, SERIES_KEYS)
         title = self.text(entries.get("title"), f"{key}.title", required=True, parent=node)
@@ -507,40 +618,70 @@ class _Validator:
         ends = self.date(entries.get("ends"), f"{key}.ends")
         if weekly:
             if "at" not in entries:
-                self.error(node, f"{key}.at", "a weekly series needs 'at'",
-                           'the start time, e.g. at: "11:00"')
+                self.error(
+                    node,
+                    f"{key}.at",
+                    "a weekly series needs 'at'",
+                    'the start time, e.g. at: "11:00"',
+                )
             if "starts" not in entries:
-                self.error(node, f"{key}.starts", "a weekly series needs 'starts'",
-                           "the date of the first session, e.g. starts: 2021-05-18")
+                self.error(
+                    node,
+                    f"{key}.starts",
+                    "a weekly series needs 'starts'",
+                    "the date of the first session, e.g. starts: 2021-05-18",
+                )
             if starts and weekday is not None and starts.weekday() != weekday:
                 first = _next_weekday(starts, weekday)
-                self.error(entries["starts"], f"{key}.starts",
-                           f"{starts} is a {WEEKDAYS[starts.weekday()].title()}, but the series "
-                           f"meets on {WEEKDAYS[weekday].title()}s",
-                           f"did you mean {first}?")
+                self.error(
+                    entries["starts"],
+                    f"{key}.starts",
+                    f"{starts} is a {WEEKDAYS[starts.weekday()].title()}, but the series "
+                    f"meets on {WEEKDAYS[weekday].title()}s",
+                    f"did you mean {first}?",
+                )
                 starts = None
             if starts and ends and ends < starts:
-                self.error(entries["ends"], f"{key}.ends", f"ends on {ends}, before it starts "
-                           f"on {starts}", "the end date must be on or after the start date")
+                self.error(
+                    entries["ends"],
+                    f"{key}.ends",
+                    f"ends on {ends}, before it starts on {starts}",
+                    "the end date must be on or after the start date",
+                )
                 ends = None
         else:
             for name in ("starts", "ends"):
                 if name in entries:
-                    self.error(entries[name], f"{key}.{name}",
-                               f"{name!r} applies to weekly series only",
-                               "add `every:` for a weekly series, or give each one-off event "
-                               "its own date under sessions")
+                    self.error(
+                        entries[name],
+                        f"{key}.{name}",
+                        f"{name!r} applies to weekly series only",
+                        "add `every:` for a weekly series, or give each one-off event "
+                        "its own date under sessions",
+                    )
         join = self.url(entries.get("join"), f"{key}.join")
         series_tags = self.tags(entries.get("tags"), f"{key}.tags", tags)
-        if title is None or zone is None or (weekly and (weekday is None or at is None
-                                                         or starts is None)):
+        if (
+            title is None
+            or zone is None
+            or (weekly and (weekday is None or at is None or starts is None))
+        ):
             # Still validate the sessions, so every problem is reported in one run.
             sessions = self.sessions(entries.get("sessions"), key, None, tags)
             return None
-        draft = Series(id=sid, title=title, timezone=zone,
-                       description=self.text(entries.get("description"), f"{key}.description"),
-                       weekday=weekday, at=at, duration=duration, starts=starts, ends=ends,
-                       join=join, tags=series_tags)
+        draft = Series(
+            id=sid,
+            title=title,
+            timezone=zone,
+            description=self.text(entries.get("description"), f"{key}.description"),
+            weekday=weekday,
+            at=at,
+            duration=duration,
+            starts=starts,
+            ends=ends,
+            join=join,
+            tags=series_tags,
+        )
         sessions = self.sessions(entries.get("sessions"), key, draft, tags)
         return dataclasses.replace(draft, sessions=sessions)
 
@@ -550,8 +691,12 @@ class _Validator:
         for index, day in enumerate(WEEKDAYS):
             if name in (day, day[:3], day[:4] if day != "thursday" else "thur"):
                 return index
-        self.error(node, key, f"{node.text()!r} is not a weekday",
-                   did_you_mean(raw, WEEKDAYS) or one_of(WEEKDAYS))
+        self.error(
+            node,
+            key,
+            f"{node.text()!r} is not a weekday",
+            did_you_mean(raw, WEEKDAYS) or one_of(WEEKDAYS),
+        )
         return None
 
     def tags(self, node: Value | None, key: str, declared: dict[str, str]) -> tuple[str, ...]:
@@ -559,26 +704,36 @@ class _Validator:
         for value, item in zip(self.strings(node, key), _scalars(node), strict=False):
             if value not in declared:
                 hint = did_you_mean(value, declared) or (
-                    "declare it under calendar.tags" if not declared
-                    else one_of(declared) + ", or declare it under calendar.tags")
+                    "declare it under calendar.tags"
+                    if not declared
+                    else one_of(declared) + ", or declare it under calendar.tags"
+                )
                 self.error(item, key, f"unknown tag {value!r}", hint)
                 continue
             result.append(value)
         return tuple(result)
 
-    def sessions(self, node: Value | None, key: str, series: Series | None,
-                 tags: dict[str, str]) -> tuple[Session, ...]:
+    def sessions(
+        self, node: Value | None, key: str, series: Series | None, tags: dict[str, str]
+    ) -> tuple[Session, ...]:
         if node is None:
             return ()
         key = f"{key}.sessions"
         if not node.is_map:
-            self.error(node, key, f"expected sessions keyed by date, got {_shown(node)}",
-                       "e.g. sessions:\n      2024-01-16: Topic of the day")
+            self.error(
+                node,
+                key,
+                f"expected sessions keyed by date, got {_shown(node)}",
+                "e.g. sessions:\n      2024-01-16: Topic of the day",
+            )
             return ()
         for dup, first in node.duplicates:
-            self.error(dup, f"{key}.{dup.text()}",
-                       f"{dup.text()} is listed twice (first on line {first.line})",
-                       "YAML would silently keep only the second; merge the two entries")
+            self.error(
+                dup,
+                f"{key}.{dup.text()}",
+                f"{dup.text()} is listed twice (first on line {first.line})",
+                "YAML would silently keep only the second; merge the two entries",
+            )
         result: list[Session] = []
         seen_dates: dict[dt.date, Value] = {}
         previous: dt.date | None = None
@@ -588,13 +743,21 @@ class _Validator:
                 continue
             skey = f"{key}.{date}"
             if date in seen_dates:
-                self.error(key_node, skey, f"{date} is listed twice (first on line "
-                           f"{seen_dates[date].line})", "merge the two entries")
+                self.error(
+                    key_node,
+                    skey,
+                    f"{date} is listed twice (first on line {seen_dates[date].line})",
+                    "merge the two entries",
+                )
                 continue
             seen_dates[date] = key_node
             if previous and date < previous:
-                self.warn(key_node, skey, f"{date} is listed after {previous}",
-                          "keep sessions in date order so the file stays easy to read")
+                self.warn(
+                    key_node,
+                    skey,
+                    f"{date} is listed after {previous}",
+                    "keep sessions in date order so the file stays easy to read",
+                )
             previous = max(previous, date) if previous else date
             session = self.session(key_node, value, date, skey, series, tags)
             if session is not None:
@@ -603,14 +766,25 @@ class _Validator:
             self.check_moves(series, result, node)
         return tuple(sorted(result, key=lambda s: s.date))
 
-    def session(self, key_node: Value, node: Value, date: dt.date, key: str,
-                series: Series | None, tags: dict[str, str]) -> Session | None:
+    def session(
+        self,
+        key_node: Value,
+        node: Value,
+        date: dt.date,
+        key: str,
+        series: Series | None,
+        tags: dict[str, str],
+    ) -> Session | None:
         weekly = series is not None and series.weekly
         if node.is_scalar:
             topic = self.text(node, key)
             if topic is None:
-                self.error(node if node.data is not None else key_node, key,
-                           "has no topic", "write a topic, `{cancelled: yes}`, or delete the line")
+                self.error(
+                    node if node.data is not None else key_node,
+                    key,
+                    "has no topic",
+                    "write a topic, `{cancelled: yes}`, or delete the line",
+                )
                 return None
             entries = {}
         else:
@@ -623,49 +797,76 @@ class _Validator:
         if "topic" in entries:
             topic = self.text(entries["topic"], f"{key}.topic")
             if topic is None and entries["topic"].data is None:
-                self.error(entries["topic"], f"{key}.topic", "is empty",
-                           "write the topic or remove the key")
+                self.error(
+                    entries["topic"],
+                    f"{key}.topic",
+                    "is empty",
+                    "write the topic or remove the key",
+                )
         cancelled, reason = False, None
         if "cancelled" in entries:
             cancelled, reason = self.flag_or_text(entries["cancelled"], f"{key}.cancelled")
             if cancelled:
                 for name in ("topic", "agenda", "moved", "speaker", "recording"):
                     if name in entries:
-                        self.error(entries[name], f"{key}.{name}",
-                                   f"a cancelled session cannot have a {name}",
-                                   "remove `cancelled`, or move the topic to another date")
+                        self.error(
+                            entries[name],
+                            f"{key}.{name}",
+                            f"a cancelled session cannot have a {name}",
+                            "remove `cancelled`, or move the topic to another date",
+                        )
         moved_to = None
         if "moved" in entries:
             if not weekly:
-                self.error(entries["moved"], f"{key}.moved",
-                           "'moved' applies to sessions of weekly series",
-                           "for a one-off event, change its date instead")
+                self.error(
+                    entries["moved"],
+                    f"{key}.moved",
+                    "'moved' applies to sessions of weekly series",
+                    "for a one-off event, change its date instead",
+                )
             elif series is not None:
                 moved_to = self.moved(entries["moved"], f"{key}.moved", date, series)
         for name in ONE_OFF_ONLY:
             if name in entries and weekly:
-                self.error(entries[name], f"{key}.{name}",
-                           f"{name!r} applies to one-off events only",
-                           "to change a weekly session's date or time, use `moved`")
+                self.error(
+                    entries[name],
+                    f"{key}.{name}",
+                    f"{name!r} applies to one-off events only",
+                    "to change a weekly session's date or time, use `moved`",
+                )
         at = self.time(entries.get("at"), f"{key}.at") if not weekly else None
         ends = self.date(entries.get("ends"), f"{key}.ends") if not weekly else None
         if ends is not None and ends < date:
-            self.error(entries["ends"], f"{key}.ends", f"ends on {ends}, before it starts on "
-                       f"{date}", "the last day must be on or after the first")
+            self.error(
+                entries["ends"],
+                f"{key}.ends",
+                f"ends on {ends}, before it starts on {date}",
+                "the last day must be on or after the first",
+            )
             ends = None
         duration = self.duration(entries.get("duration"), f"{key}.duration")
         if not weekly and series is not None and duration and (at or series.at) is None:
-            self.error(entries["duration"], f"{key}.duration", "an all-day event has no duration",
-                       'give a start time with at: "HH:MM", or use `ends` for several days')
+            self.error(
+                entries["duration"],
+                f"{key}.duration",
+                "an all-day event has no duration",
+                'give a start time with at: "HH:MM", or use `ends` for several days',
+            )
         if not entries and node.is_scalar:
             pass
         elif topic is None and not cancelled and "topic" not in entries:
-            if not weekly or not (entries.get("agenda") or entries.get("moved")
-                                  or entries.get("notes")):
-                self.error(node, key, "has no topic",
-                           "write `topic:`, or `cancelled: yes` for a week without a meeting")
+            if not weekly or not (
+                entries.get("agenda") or entries.get("moved") or entries.get("notes")
+            ):
+                self.error(
+                    node,
+                    key,
+                    "has no topic",
+                    "write `topic:`, or `cancelled: yes` for a week without a meeting",
+                )
         return Session(
-            date=date, topic=topic,
+            date=date,
+            topic=topic,
             agenda=self.items(entries.get("agenda"), f"{key}.agenda"),
             notes=self.strings(entries.get("notes"), f"{key}.notes"),
             tags=self.tags(entries.get("tags"), f"{key}.tags", tags),
@@ -673,27 +874,45 @@ class _Validator:
             recording=self.url(entries.get("recording"), f"{key}.recording"),
             url=self.url(entries.get("url"), f"{key}.url"),
             join=self.url(entries.get("join"), f"{key}.join"),
-            cancelled=cancelled, reason=reason, moved_to=moved_to, at=at, duration=duration,
-            ends=ends, line=key_node.line,
+            cancelled=cancelled,
+            reason=reason,
+            moved_to=moved_to,
+            at=at,
+            duration=duration,
+            ends=ends,
+            line=key_node.line,
         )
 
-    def check_slot(self, key_node: Value, date: dt.date, key: str, series: Series,
-                   moved: bool) -> None:
+    def check_slot(
+        self, key_node: Value, date: dt.date, key: str, series: Series, moved: bool
+    ) -> None:
         """A weekly session is keyed by a date the series really meets on."""
         day = WEEKDAYS[series.weekday].title()
         if date.weekday() != series.weekday:
             nearest = _nearest_weekday(date, series.weekday)
-            self.error(key_node, key, f"{date} is a {WEEKDAYS[date.weekday()].title()}, but "
-                       f"{series.id} meets on {day}s",
-                       f"did you mean {nearest}? If the session was moved to {date}, key it by "
-                       f"its regular date and add `moved: {date}`" if not moved else
-                       f"did you mean {nearest}? Key a moved session by its regular date")
+            self.error(
+                key_node,
+                key,
+                f"{date} is a {WEEKDAYS[date.weekday()].title()}, but {series.id} meets on {day}s",
+                f"did you mean {nearest}? If the session was moved to {date}, key it by "
+                f"its regular date and add `moved: {date}`"
+                if not moved
+                else f"did you mean {nearest}? Key a moved session by its regular date",
+            )
         elif date < series.starts:
-            self.error(key_node, key, f"{date} is before the series starts ({series.starts})",
-                       "change the date, or move `starts` earlier")
+            self.error(
+                key_node,
+                key,
+                f"{date} is before the series starts ({series.starts})",
+                "change the date, or move `starts` earlier",
+            )
         elif series.ends and date > series.ends:
-            self.error(key_node, key, f"{date} is after the series ends ({series.ends})",
-                       "change the date, or move `ends` later")
+            self.error(
+                key_node,
+                key,
+                f"{date} is after the series ends ({series.ends})",
+                "change the date, or move `ends` later",
+            )
 
     def moved(self, node: Value, key: str, date: dt.date, series: Series) -> dt.datetime | None:
         raw = node.text().strip()
@@ -707,20 +926,31 @@ class _Validator:
         elif len(parts) == 1:
             new_date = self._date_text(node, key, raw)
         else:
-            self.error(node, key, f"{raw!r} is not a date or time",
-                       'write `moved: 2024-01-15`, `moved: "10:00"` or '
-                       '`moved: "2024-01-15 10:00"`')
+            self.error(
+                node,
+                key,
+                f"{raw!r} is not a date or time",
+                'write `moved: 2024-01-15`, `moved: "10:00"` or `moved: "2024-01-15 10:00"`',
+            )
             return None
         if new_date is None or new_time is None:
             return None
         target = dt.datetime.combine(new_date, new_time)
         if target == dt.datetime.combine(date, series.at):
-            self.warn(node, key, f"moved to its own regular time ({raw})",
-                      "remove `moved`, or give the new date or time")
+            self.warn(
+                node,
+                key,
+                f"moved to its own regular time ({raw})",
+                "remove `moved`, or give the new date or time",
+            )
             return None
         if abs(new_date - date) > dt.timedelta(days=180):
-            self.error(node, key, f"moves the session more than half a year ({raw})",
-                       "check the year; add a separate one-off event for a distant date")
+            self.error(
+                node,
+                key,
+                f"moves the session more than half a year ({raw})",
+                "check the year; add a separate one-off event for a distant date",
+            )
             return None
         return target
 
@@ -741,13 +971,19 @@ class _Validator:
             )
             at = Value(None, session.line, 1)
             if clash:
-                self.error(at, f"series.{series.id}.sessions.{session.date}.moved",
-                           f"moved onto the regular session of {session.moved_to.date()}",
-                           "cancel or move that session first, or pick another time")
+                self.error(
+                    at,
+                    f"series.{series.id}.sessions.{session.date}.moved",
+                    f"moved onto the regular session of {session.moved_to.date()}",
+                    "cancel or move that session first, or pick another time",
+                )
             elif session.moved_to in taken:
-                self.error(at, f"series.{series.id}.sessions.{session.date}.moved",
-                           f"moved to the same time as the session of "
-                           f"{taken[session.moved_to].date}", "pick another time")
+                self.error(
+                    at,
+                    f"series.{series.id}.sessions.{session.date}.moved",
+                    f"moved to the same time as the session of {taken[session.moved_to].date}",
+                    "pick another time",
+                )
             taken[session.moved_to] = session
 
 

@@ -30,8 +30,9 @@ class Stamp:
     digest: str
 
 
-def restamp(previous: Mapping[str, Stamp], digests: Mapping[str, str],
-            edited: dt.datetime) -> dict[str, Stamp]:
+def restamp(
+    previous: Mapping[str, Stamp], digests: Mapping[str, str], edited: dt.datetime
+) -> dict[str, Stamp]:
     """Stamps for the current events: unchanged ones keep theirs, changed ones go up by one.
 
     ``edited`` is the time of the edit (UTC); a stamp's time never goes backwards, even when
@@ -51,8 +52,11 @@ def restamp(previous: Mapping[str, Stamp], digests: Mapping[str, str],
 def dumps(stamps: Mapping[str, Stamp]) -> str:
     """The stamps file's text: sorted and stable, so it diffs well in version control."""
     events = {
-        key: {"sequence": s.sequence, "modified": s.modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
-              "digest": s.digest}
+        key: {
+            "sequence": s.sequence,
+            "modified": s.modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "digest": s.digest,
+        }
         for key, s in sorted(stamps.items())
     }
     return json.dumps({"format": FORMAT, "events": events}, indent=1, ensure_ascii=False) + "\n"
@@ -65,9 +69,11 @@ def loads(text: str) -> dict[str, Stamp]:
         if data.get("format") != FORMAT:
             raise ValueError(f"unknown stamps format {data.get('format')!r}")
         return {
-            key: Stamp(int(v["sequence"]),
-                       dt.datetime.strptime(v["modified"], "%Y-%m-%dT%H:%M:%SZ")
-                       .replace(tzinfo=dt.UTC), str(v["digest"]))
+            key: Stamp(
+                int(v["sequence"]),
+                dt.datetime.strptime(v["modified"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC),
+                str(v["digest"]),
+            )
             for key, v in data["events"].items()
         }
     except (AttributeError, KeyError, TypeError, json.JSONDecodeError) as exc:

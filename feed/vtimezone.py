@@ -36,8 +36,16 @@ class Transition:
         day = self.local.day
         last_day = calendar.monthrange(self.local.year, self.local.month)[1]
         week = -1 if day > last_day - 7 else (day - 1) // 7 + 1
-        return (self.local.month, self.local.weekday(), week, self.local.time(),
-                self.offset_from, self.offset_to, self.name, self.dst)
+        return (
+            self.local.month,
+            self.local.weekday(),
+            week,
+            self.local.time(),
+            self.offset_from,
+            self.offset_to,
+            self.name,
+            self.dst,
+        )
 
 
 def component(tzid: str, first_year: int, last_year: int) -> Timezone:
@@ -76,7 +84,7 @@ def component(tzid: str, first_year: int, last_year: int) -> Timezone:
 
 
 def _later_group_same_kind(groups, index) -> bool:
-    return any(g[0].dst == groups[index][0].dst for g in groups[index + 1:])
+    return any(g[0].dst == groups[index][0].dst for g in groups[index + 1 :])
 
 
 def _continues(zone, group) -> bool:
@@ -136,12 +144,16 @@ def _transitions(zone: zoneinfo.ZoneInfo, year: int) -> tuple[Transition, ...]:
                     high = mid
             high = here + high * minute
             after = high.astimezone(zone)
-            found.append(Transition(
-                utc=high.replace(tzinfo=None),
-                local=(high + offset).replace(tzinfo=None),
-                offset_from=offset, offset_to=next_offset,
-                name=after.tzname() or "", dst=bool(after.dst()),
-            ))
+            found.append(
+                Transition(
+                    utc=high.replace(tzinfo=None),
+                    local=(high + offset).replace(tzinfo=None),
+                    offset_from=offset,
+                    offset_to=next_offset,
+                    name=after.tzname() or "",
+                    dst=bool(after.dst()),
+                )
+            )
             offset = next_offset
         here = nxt
     return tuple(found)

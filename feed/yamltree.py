@@ -73,18 +73,39 @@ def read(text: str | bytes, path: str) -> tuple[Value | None, list[Problem]]:
     """Parse YAML text into a positioned tree, or report why it cannot be read."""
     if isinstance(text, bytes):
         if len(text) > MAX_BYTES:
-            return None, [_problem(path, 1, 1, f"file is {len(text)} bytes", "the limit is "
-                                   f"{MAX_BYTES} bytes; split or trim the schedule")]
+            return None, [
+                _problem(
+                    path,
+                    1,
+                    1,
+                    f"file is {len(text)} bytes",
+                    f"the limit is {MAX_BYTES} bytes; split or trim the schedule",
+                )
+            ]
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = text[: exc.start].count(b"\n") + 1
             column = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
-            return None, [_problem(path, line, column, f"byte {text[exc.start]:#04x} is not UTF-8",
-                                   "save the file as UTF-8")]
+            return None, [
+                _problem(
+                    path,
+                    line,
+                    column,
+                    f"byte {text[exc.start]:#04x} is not UTF-8",
+                    "save the file as UTF-8",
+                )
+            ]
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        return None, [_problem(path, 1, 1, "file is too large",
-                               f"the limit is {MAX_BYTES} bytes; split or trim the schedule")]
+        return None, [
+            _problem(
+                path,
+                1,
+                1,
+                "file is too large",
+                f"the limit is {MAX_BYTES} bytes; split or trim the schedule",
+            )
+        ]
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -97,22 +118,42 @@ def read(text: str | bytes, path: str) -> tuple[Value | None, list[Problem]]:
         return None, [_problem(path, line, column, f"YAML syntax error: {message}", hint)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "position", None)
-        return None, [_problem(path, _line_of(text, mark), 1, f"YAML error: {exc}",
-                               "remove control characters from the file")]
+        return None, [
+            _problem(
+                path,
+                _line_of(text, mark),
+                1,
+                f"YAML error: {exc}",
+                "remove control characters from the file",
+            )
+        ]
     except RecursionError:
-        return None, [_problem(path, 1, 1, "YAML nesting is too deep",
-                               f"keep nesting under {MAX_DEPTH} levels")]
+        return None, [
+            _problem(
+                path, 1, 1, "YAML nesting is too deep", f"keep nesting under {MAX_DEPTH} levels"
+            )
+        ]
     if node is None:
-        return None, [_problem(path, 1, 1, "the file is empty",
-                               "start with a `calendar:` and a `series:` section")]
+        return None, [
+            _problem(
+                path, 1, 1, "the file is empty", "start with a `calendar:` and a `series:` section"
+            )
+        ]
     problems: list[Problem] = []
     counter = [0]
     try:
         tree = _convert(node, path, problems, counter, 0, set())
     except _TooBig as exc:
-        return None, [_problem(path, node.start_mark.line + 1, 1, str(exc),
-                               "YAML aliases (*name) may not expand to more than "
-                               f"{MAX_NODES} values; write the values out")]
+        return None, [
+            _problem(
+                path,
+                node.start_mark.line + 1,
+                1,
+                str(exc),
+                "YAML aliases (*name) may not expand to more than "
+                f"{MAX_NODES} values; write the values out",
+            )
+        ]
     return tree, problems
 
 
@@ -134,8 +175,15 @@ def _convert(node, path, problems, counter, depth, active) -> Value:
         raise _TooBig(f"the document nests deeper than {MAX_DEPTH} levels")
     line, column = node.start_mark.line + 1, node.start_mark.column + 1
     if node.tag not in _STANDARD_TAGS:
-        problems.append(_problem(path, line, column, f"the tag {node.tag!r} is not allowed",
-                                 "schedule.yaml holds plain text, lists and mappings only"))
+        problems.append(
+            _problem(
+                path,
+                line,
+                column,
+                f"the tag {node.tag!r} is not allowed",
+                "schedule.yaml holds plain text, lists and mappings only",
+            )
+        )
         return Value(None, line, column)
     if id(node) in active:
         raise _TooBig("the document refers to itself through an alias")
@@ -154,15 +202,28 @@ def _convert(node, path, problems, counter, depth, active) -> Value:
     result = Value(pairs, line, column, kind="map")
     for key_node, value_node in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
-            problems.append(_problem(path, key_node.start_mark.line + 1,
-                                     key_node.start_mark.column + 1,
-                                     "merge keys (<<) are not supported", "write the keys out"))
+            problems.append(
+                _problem(
+                    path,
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                    "merge keys (<<) are not supported",
+                    "write the keys out",
+                )
+            )
             continue
         key = _convert(key_node, path, problems, counter, depth + 1, active)
         value = _convert(value_node, path, problems, counter, depth + 1, active)
         if not key.is_scalar:
-            problems.append(_problem(path, key.line, key.column, "a key must be plain text",
-                                     "lists and mappings cannot be keys"))
+            problems.append(
+                _problem(
+                    path,
+                    key.line,
+                    key.column,
+                    "a key must be plain text",
+                    "lists and mappings cannot be keys",
+                )
+            )
             continue
         name = key.text()
         if name in seen:

@@ -1,0 +1,293 @@
+"""Published versions: every byte served for one version of schedule.yaml, rendered once.
+
+A :class:`Version` is immutable once built: the validated schedule, its stamps and the rendered
+documents with their validators (ETag, Last-Modified, gzip body). The :class:`Publisher` watches
+schedule.yaml; when the file has changed and has been still for a moment (so a half-written file
+is never read), it builds a complete new version off to the side and swaps it in with one
+assignment. A file that fails validation leaves the old version in place and records the
+problems for ``/healthz``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import ical, stamps
+from .errors import Problem, ScheduleError
+from .schedule import Schedule, check
+
+log = logging.getLogger(__name__)
+
+ICS = "text/calendar; charset=utf-8"
+JSON = "application/json"
+HTML = "text/html; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One published resource: bytes plus what HTTP caches need to know about them."""
+
+    body: bytes
+    content_type: str
+    last_modified: dt.datetime
+    filename: str | None = None
+    etag: str = field(init=False)
+    gzipped: bytes = field(init=False, repr=False)
+
+    def __post_init__(self):
+        # Strong validator from the content; gzip once, with a fixed mtime so it is stable too.
+        object.__setattr__(self, "etag", '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"')
+        object.__setattr__(self, "gzipped", gzip.compress(self.body, compresslevel=9, mtime=0))
+
+
+def meta_digests(schedule: Schedule) -> dict[str, str]:
+    """Digests of what is not an event: the calendar's header and the page's texts."""
+    header = (
+        schedule.name,
+        schedule.description,
+        schedule.refresh,
+        schedule.domain,
+        schedule.tags,
+        schedule.url,
+    )
+    return {
+        "@calendar": _digest(repr(header)),
+        "@page": _digest(
+            repr((schedule.page, [(s.id, s.title, s.description) for s in schedule.series]))
+        ),
+    }
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class Version:
+    """Everything served for one schedule version. Documents render once, on first use."""
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        stamp_map: dict[str, stamps.Stamp],
+        source: bytes,
+        warnings: tuple[Problem, ...] = (),
+    ):
+        self.schedule = schedule
+        self.stamps = stamp_map
+        self.source_digest = hashlib.sha256(source).hexdigest()
+        self.warnings = warnings
+        self._documents: dict[tuple, Document] = {}
+        self._lock = threading.Lock()
+        # The subscription feeds are rendered now, so no subscriber waits for them.
+        self.feed()
+        for series in schedule.series:
+            self.feed(ical.Options(series=(series.id,)))
+
+    @property
+    def last_modified(self) -> dt.datetime:
+        """When anything in this version last changed."""
+        return max((s.modified for s in self.stamps.values()), default=ical.EPOCH)
+
+    def document(self, key: tuple, build: Callable[[], Document]) -> Document:
+        """The document for key, built once per version (thread-safe)."""
+        found = self._documents.get(key)
+        if found is None:
+            with self._lock:
+                found = self._documents.get(key)
+                if found is None:
+                    found = build()
+                    self._documents[key] = found
+        return found
+
+    def feed(self, options: ical.Options = ical.SUBSCRIPTION) -> Document:
+        """The iCalendar feed for options, rendered once per version."""
+
+        def build() -> Document:
+            body = ical.render(self.schedule, self.stamps, options)
+            selected = {
+                s.id
+                for s in self.schedule.series
+                if options.series is None or s.id in options.series
+            }
+            modified = max(
+                (
+                    s.modified
+                    for k, s in self.stamps.items()
+                    if k == "@calendar" or _series_of(k) in selected
+                ),
+                default=ical.EPOCH,
+            )
+            single = options.series and len(options.series) == 1
+            return Document(
+                body, ICS, modified, filename=f"{options.series[0] if single else 'calendar'}.ics"
+            )
+
+        return self.document(("feed", options), build)
+
+
+def _series_of(stamp_key: str) -> str:
+    """The series id in a stamp key: "<series>@d", "<series>@d/<rid>" or "<series>-<date>@d"."""
+    local = stamp_key.split("@", 1)[0]
+    if len(local) > 9 and local[-9] == "-" and local[-8:].isdigit():
+        return local[:-9]
+    return local
+
+
+def build_version(
+    source: bytes, path: str, previous: dict[str, stamps.Stamp], edited: dt.datetime
+) -> tuple[Version | None, list[Problem]]:
+    """Validate source and, when it is valid, render a new version. Pure apart from rendering."""
+    schedule, problems = check(source, path)
+    if schedule is None:
+        return None, problems
+    digests = {**ical.digests(schedule), **meta_digests(schedule)}
+    new_stamps = stamps.restamp(previous, digests, edited)
+    warnings = tuple(p for p in problems if p.warning)
+    return Version(schedule, new_stamps, source, warnings), problems
+
+
+def stamps_path_for(schedule_path: Path) -> Path:
+    """schedule.yaml -> schedule.stamps.json, beside it."""
+    return schedule_path.with_name(schedule_path.stem + ".stamps.json")
+
+
+def read_stamps(path: Path) -> dict[str, stamps.Stamp]:
+    try:
+        return stamps.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("%s: ignoring the stamps file: %s", path, exc)
+        return {}
+
+
+def write_atomically(path: Path, text: str) -> bool:
+    """Replace path's content in one step (write a temporary file, then rename it)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return False
+
+
+class Publisher:
+    """Serves the newest good version of a schedule file, reloading it when it changes.
+
+    ``settle`` is how long (seconds) a changed file must stay unchanged before it is read, so an
+    editor that saves in two steps never publishes half a file. ``interval`` bounds how often the
+    file is looked at (one ``stat``) on the request path.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        stamps_path: str | os.PathLike | None = None,
+        settle: float = 1.0,
+        interval: float = 1.0,
+        write_stamps: bool = True,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.path = Path(path)
+        self.stamps_path = Path(stamps_path) if stamps_path else stamps_path_for(self.path)
+        self.settle = settle
+        self.interval = interval
+        self.write_stamps = write_stamps
+        self.clock = clock
+        self.version: Version | None = None
+        self.problems: tuple[Problem, ...] = ()
+        self.failed_source: str | None = None
+        self._seen: tuple | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+        self.refresh(force=True)
+
+    def current(self) -> Version | None:
+        """The version to serve now; looks at the file at most once per interval."""
+        now = self.clock()
+        if now - self._checked >= self.interval:
+            self.refresh()
+        return self.version
+
+    def refresh(self, force: bool = False) -> None:
+        """Reload the schedule if the file changed and has settled."""
+        if not self._lock.acquire(blocking=force):
+            return  # another thread is reloading; keep serving the current version
+        try:
+            self._checked = self.clock()
+            try:
+                info = self.path.stat()
+            except OSError as exc:
+                self._fail(
+                    [
+                        Problem(
+                            str(self.path),
+                            1,
+                            1,
+                            "",
+                            f"cannot read the file: {exc.strerror}",
+                            hint="check SCHEDULE path",
+                        )
+                    ]
+                )
+                return
+            seen = (info.st_mtime_ns, info.st_size, info.st_ino)
+            if seen == self._seen:
+                return
+            if not force and self._checked - info.st_mtime < self.settle:
+                return  # still being written; look again on a later request
+            source = self.path.read_bytes()
+            if self.path.stat().st_mtime_ns != info.st_mtime_ns:
+                return  # changed while we read it
+            self._seen = seen
+            if self.version and hashlib.sha256(source).hexdigest() == self.version.source_digest:
+                self.problems, self.failed_source = (), None
+                return
+            self._load(source, dt.datetime.fromtimestamp(info.st_mtime, dt.UTC))
+        finally:
+            self._lock.release()
+
+    def _load(self, source: bytes, edited: dt.datetime) -> None:
+        previous = read_stamps(self.stamps_path)
+        try:
+            version, problems = build_version(source, str(self.path), previous, edited)
+        except ScheduleError as exc:  # pragma: no cover - check() reports instead of raising
+            version, problems = None, list(exc.problems)
+        if version is None:
+            self._fail(problems)
+            return
+        if self.write_stamps and version.stamps != previous:
+            if not write_atomically(self.stamps_path, stamps.dumps(version.stamps)):
+                log.info("%s is read-only; stamps are kept in memory", self.stamps_path)
+        for warning in version.warnings:
+            log.warning("%s", warning)
+        self.version = version  # one assignment: requests see the old or the new, never a mix
+        self.problems, self.failed_source = (), None
+        log.info("%s: published version %s", self.path, version.source_digest[:12])
+
+    def _fail(self, problems: list[Problem]) -> None:
+        self.problems = tuple(p for p in problems if not p.warning)
+        for problem in self.problems:
+            log.error("%s", problem)
+        if self.version is not None:
+            log.error("%s is invalid; still serving the last good version", self.path)

@@ -1,0 +1,199 @@
+"""The Flask app: thin routes over the bytes of the published version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Flask, Request, Response, abort, current_app, jsonify, request
+from werkzeug.http import http_date, parse_date
+
+from . import ical
+from .publish import Document, Publisher, Version
+
+BUNDLED_SCHEDULE = Path(__file__).resolve().parent.parent / "schedule.yaml"
+
+bp = Blueprint("feed", __name__)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app. Settings come from defaults, then FEED_* environment variables
+    (e.g. FEED_SCHEDULE=/srv/schedule.yaml, FEED_MAX_AGE=3600), then test_config."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SCHEDULE=str(BUNDLED_SCHEDULE),
+        STAMPS=None,  # default: schedule.stamps.json beside the schedule
+        WRITE_STAMPS=True,  # False for read-only deployments (stamps are kept in memory)
+        SETTLE_SECONDS=1.0,  # a changed file must be still this long before it is read
+        CHECK_INTERVAL=1.0,  # look at the file at most this often
+        MAX_AGE=3600,  # Cache-Control max-age for feeds, in seconds
+        STALE_WHILE_REVALIDATE=86400,
+        GZIP=True,  # some calendar clients have failed on compressed feeds: allow turning off
+    )
+    app.config.from_prefixed_env("FEED")
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["feed.publisher"] = Publisher(
+        app.config["SCHEDULE"],
+        stamps_path=app.config["STAMPS"],
+        settle=float(app.config["SETTLE_SECONDS"]),
+        interval=float(app.config["CHECK_INTERVAL"]),
+        write_stamps=_flag(app.config["WRITE_STAMPS"]),
+    )
+    app.register_blueprint(bp)
+    app.after_request(_security_headers)
+    return app
+
+
+def _flag(value) -> bool:
+    return str(value).strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def publisher() -> Publisher:
+    return current_app.extensions["feed.publisher"]
+
+
+def version() -> Version:
+    """The version to serve, or 503 when no valid schedule was ever loaded."""
+    found = publisher().current()
+    if found is None:
+        abort(503, "No valid schedule has been loaded yet; see /healthz for the problems.")
+    return found
+
+
+def send(document: Document, req: Request | None = None) -> Response:
+    """Serve stored bytes with validators: 304 when the client's copy is current."""
+    req = req or request
+    config = current_app.config
+    gzip_on = _flag(config["GZIP"])
+    use_gzip = gzip_on and _accepts_gzip(req.headers.get("Accept-Encoding", ""))
+    etag = document.etag[:-1] + '-gz"' if use_gzip else document.etag
+    headers = {
+        "ETag": etag,
+        "Last-Modified": http_date(document.last_modified),
+        "Cache-Control": f"public, max-age={int(config['MAX_AGE'])}, "
+        f"stale-while-revalidate={int(config['STALE_WHILE_REVALIDATE'])}",
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": "ETag, Last-Modified",
+    }
+    if gzip_on:
+        headers["Vary"] = "Accept-Encoding"
+    if _not_modified(req, document):
+        return Response(status=304, headers=headers)
+    headers["Content-Type"] = document.content_type
+    if document.filename:
+        headers["Content-Disposition"] = f'inline; filename="{document.filename}"'
+    body = document.gzipped if use_gzip else document.body
+    if use_gzip:
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, status=200, headers=headers)
+
+
+def _accepts_gzip(header: str) -> bool:
+    for part in header.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "x-gzip", "*"):
+            q = params.strip()
+            return not (q.startswith("q=") and _float(q[2:]) == 0)
+    return False
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 1.0
+
+
+def _not_modified(req: Request, document: Document) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match wins; If-Modified-Since only without it."""
+    if_none_match = req.headers.get("If-None-Match")
+    if if_none_match is not None:
+        if if_none_match.strip() == "*":
+            return True
+        base = document.etag.strip('"')
+        for tag in if_none_match.split(","):
+            tag = tag.strip().removeprefix("W/").strip('"')
+            if tag in (base, base + "-gz"):
+                return True
+        return False
+    since = req.headers.get("If-Modified-Since")
+    if since:
+        when = parse_date(since)
+        if when is not None:  # a malformed date is ignored
+            return document.last_modified.replace(microsecond=0) <= when
+    return False
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+FEED_PARAMS = {"cancelled": ("hide", "show")}
+
+
+def feed_options(series_ids: tuple[str, ...] | None) -> ical.Options:
+    """Options for a feed request; bad values are a 400 with a message."""
+    cancelled = request.args.get("cancelled", "hide")
+    if cancelled not in FEED_PARAMS["cancelled"]:
+        abort(400, f"cancelled={cancelled!r} is not valid; use cancelled=show or cancelled=hide.")
+    return ical.Options(series=series_ids, show_cancelled=cancelled == "show")
+
+
+@bp.get("/calendar.ics")
+def calendar():
+    """Every series in one feed: the address people subscribe to."""
+    return send(version().feed(feed_options(None)))
+
+
+@bp.get("/series/<series_id>.ics")
+def series_feed(series_id: str):
+    """One series' feed (e.g. only the weekly meeting, or only the events of interest)."""
+    current = version()
+    if current.schedule.get(series_id) is None:
+        known = ", ".join(s.id for s in current.schedule.series)
+        abort(404, f"No series {series_id!r}. Known series: {known}.")
+    return send(current.feed(feed_options((series_id,))))
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 while a good version is served (listing problems of a newer, broken file, if any);
+    503 only when no valid schedule was ever loaded."""
+    pub = publisher()
+    current = pub.current()
+    problems = [str(p) for p in pub.problems]
+    body = {
+        "status": "ok" if current and not problems else ("degraded" if current else "failing"),
+        "schedule": str(pub.path),
+        "problems": problems,
+        "warnings": [str(p) for p in current.warnings] if current else [],
+    }
+    if current:
+        body["version"] = current.source_digest[:12]
+        body["last_modified"] = current.last_modified.strftime("%Y-%m-%dT%H:%M:%SZ")
+    response = jsonify(body)
+    response.status_code = 200 if current else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/robots.txt")
+def robots():
+    """Calendar fetchers (Google's among them) obey robots.txt: allow everything."""
+    return Response("User-agent: *\nAllow: /\n", mimetype="text/plain")
+
+
+@bp.app_errorhandler(400)
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+@bp.app_errorhandler(503)
+def plain_error(error):
+    """Errors as one plain sentence: calendar clients and scripts show it as it is."""
+    return Response(
+        f"{error.code} {error.name}: {error.description}\n",
+        status=error.code,
+        mimetype="text/plain",
+    )

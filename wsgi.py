@@ -1,0 +1,3 @@
+from feed import create_app
+
+app = create_app()
