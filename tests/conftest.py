@@ -1,0 +1,53 @@
+"""Shared fixtures: schedules as named data files, and flaskr's app/client/runner trio."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from feed import create_app
+
+HERE = Path(__file__).parent
+SCHEDULES = HERE / "schedules"
+GOLDEN = HERE / "golden"
+ROOT = HERE.parent
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite tests/golden/ from the current output (review the diff).",
+    )
+
+
+@pytest.fixture
+def update_golden(request) -> bool:
+    return request.config.getoption("--update-golden")
+
+
+@pytest.fixture
+def schedule_file(tmp_path) -> Path:
+    """A writable copy of tests/schedules/small.yaml, alone in its own folder."""
+    path = tmp_path / "schedule.yaml"
+    shutil.copy(SCHEDULES / "small.yaml", path)
+    return path
+
+
+@pytest.fixture
+def app(schedule_file):
+    return create_app(
+        {"SCHEDULE": str(schedule_file), "SETTLE_SECONDS": 0, "CHECK_INTERVAL": 0, "TESTING": True}
+    )
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
