@@ -12,6 +12,7 @@ Shape of the feed (see ../shared/CLIENTS.md for the evidence behind each rule):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -22,7 +23,7 @@ from icalendar import Calendar, Event, vDuration, vText, vUri
 
 from . import occurrences, vtimezone
 from .occurrences import Occurrence
-from .schedule import AgendaItem, Schedule, Series
+from .schedule import AgendaItem, Schedule, Series, Session
 from .stamps import Stamp, restamp
 
 PRODID = "-//feed//schedule.yaml calendar feed//EN"
@@ -36,16 +37,27 @@ class Options:
 
     series: tuple[str, ...] | None = None  # None: every series
     show_cancelled: bool = False  # cancelled weeks as STATUS:CANCELLED overrides, not EXDATEs
+    tag: str | None = None  # only the sessions with this tag (or whole series carrying it)
+    # (first, last) local dates: one VEVENT per occurrence in UTC, for widgets with weak
+    # recurrence or time-zone support. Not for subscribing: past the window, events vanish.
+    expand: tuple[dt.date, dt.date] | None = None
 
 
 SUBSCRIPTION = Options()
 
 
 def uid(schedule: Schedule, series: Series, day: dt.date | None = None) -> str:
-    """Stable forever: derived from the series id (and the date, for one-off events)."""
+    """Stable forever: derived from the series id, and the date for an event that stands
+    alone (a one-off event, or one occurrence of a weekly series taken out of it)."""
     if day is None:
         return f"{series.id}@{schedule.domain}"
     return f"{series.id}-{day:%Y%m%d}@{schedule.domain}"
+
+
+def occurrence_uid(schedule: Schedule, occurrence: Occurrence) -> str:
+    """The UID of one occurrence as a standalone event (expanded feeds, per-session files)."""
+    day = occurrence.slot.date() if occurrence.slot else occurrence.date
+    return uid(schedule, occurrence.series, day)
 
 
 def stamp_key(event: Event) -> str:
@@ -59,8 +71,8 @@ def stamp_key(event: Event) -> str:
 def digests(schedule: Schedule) -> dict[str, str]:
     """A digest of each VEVENT's content (stamps excluded) in the subscription feed."""
     return {
-        stamp_key(e): hashlib.sha256(e.to_ical()).hexdigest()[:16]
-        for e in _events(schedule, SUBSCRIPTION)
+        key: hashlib.sha256(e.to_ical()).hexdigest()[:16]
+        for e, key in _events(schedule, SUBSCRIPTION)
     }
 
 
@@ -91,13 +103,41 @@ def render(
         cal.add("X-WR-CALDESC", vText(description))
     cal.add("REFRESH-INTERVAL", vDuration(schedule.refresh), parameters={"VALUE": "DURATION"})
     cal.add("X-PUBLISHED-TTL", vDuration(schedule.refresh))
-    events = _events(schedule, options)
-    for tzid, (first, last) in sorted(_zone_years(schedule, options).items()):
-        cal.add_component(vtimezone.component(tzid, first, last))
-    for event in events:
-        _stamp(event, stamps)
+    if not options.expand:
+        for tzid, (first, last) in sorted(_zone_years(schedule, options).items()):
+            cal.add_component(vtimezone.component(tzid, first, last))
+    for event, key in _events(schedule, options):
+        _stamp(event, key, stamps)
         cal.add_component(event)
     return cal.to_ical()
+
+
+def render_occurrence(
+    schedule: Schedule, stamps: Mapping[str, Stamp], occurrence: Occurrence
+) -> bytes:
+    """One session as a file of its own, for people who do not subscribe: a standalone event
+    with a UID of its own (a RECURRENCE-ID without its master is mishandled by clients)."""
+    cal = Calendar()
+    cal.add("PRODID", PRODID)
+    cal.add("VERSION", "2.0")
+    cal.add("CALSCALE", "GREGORIAN")
+    if not occurrence.all_day:
+        year = occurrence.date.year
+        cal.add_component(vtimezone.component(occurrence.series.timezone, year, year))
+    event = _event(schedule, occurrence, occurrence_uid(schedule, occurrence))
+    _stamp(event, _source_key(schedule, occurrence), stamps)
+    cal.add_component(event)
+    return cal.to_ical()
+
+
+def _source_key(schedule: Schedule, occurrence: Occurrence) -> str:
+    """The stamp key of the subscription feed's event that carries this occurrence."""
+    if occurrence.slot is None:
+        return uid(schedule, occurrence.series, occurrence.date)
+    master = uid(schedule, occurrence.series)
+    if occurrence.session is None:
+        return master
+    return f"{master}/{occurrence.slot:%Y%m%dT%H%M%S}"
 
 
 def feed_name(schedule: Schedule, options: Options) -> str:
@@ -110,11 +150,11 @@ def feed_name(schedule: Schedule, options: Options) -> str:
     return re.sub(r"\s*[,;\\\n]\s*", " ", name).strip()
 
 
-def _stamp(event: Event, stamps: Mapping[str, Stamp]) -> None:
-    key = stamp_key(event)
-    # Variants add events the subscription feed lacks (cancelled weeks shown): they follow
-    # their master, whose SEQUENCE rises whenever a week is cancelled.
-    stamp = stamps.get(key) or stamps.get(str(event["UID"])) or Stamp(0, EPOCH, "")
+def _stamp(event: Event, key: str, stamps: Mapping[str, Stamp]) -> None:
+    # Variants hold events the subscription feed lacks (cancelled weeks shown, expanded
+    # occurrences): they follow the event they come from, else their series' master, whose
+    # SEQUENCE rises whenever a week is cancelled.
+    stamp = stamps.get(key) or stamps.get(key.split("/")[0]) or Stamp(0, EPOCH, "")
     event.add("DTSTAMP", stamp.modified)
     event.add("LAST-MODIFIED", stamp.modified)
     event.add("SEQUENCE", stamp.sequence)
@@ -142,30 +182,44 @@ def _selected(schedule: Schedule, options: Options) -> Iterable[Series]:
     return [s for s in schedule.series if options.series is None or s.id in options.series]
 
 
-def _events(schedule: Schedule, options: Options) -> list[Event]:
-    """Every VEVENT of the feed, without stamps, masters before their overrides."""
-    result: list[Event] = []
+def _events(schedule: Schedule, options: Options) -> list[tuple[Event, str]]:
+    """Every VEVENT of the feed, without stamps, masters before their overrides, each with
+    the stamp key of the subscription feed's event it comes from."""
+    result: list[tuple[Event, str]] = []
     for series in _selected(schedule, options):
-        if series.weekly:
+        whole = options.tag is None or options.tag in series.tags
+        if options.expand:
+            result.extend(_expanded(schedule, series, options))
+        elif series.weekly and whole:
             result.extend(_weekly(schedule, series, options))
+        elif series.weekly:
+            result.extend(_tagged_weekly(schedule, series, options))
         else:
             for session in series.sessions:
-                if session.cancelled and not options.show_cancelled:
+                if not _wanted(series, session, options):
                     continue
                 occurrence = occurrences.one_off(series, session)
-                result.append(_event(schedule, occurrence, uid(schedule, series, session.date)))
+                event_uid = uid(schedule, series, session.date)
+                result.append((_event(schedule, occurrence, event_uid), event_uid))
     return result
 
 
-def _weekly(schedule: Schedule, series: Series, options: Options) -> list[Event]:
+def _wanted(series: Series, session: Session | None, options: Options) -> bool:
+    if session is not None and session.cancelled and not options.show_cancelled:
+        return False
+    if options.tag is None or options.tag in series.tags:
+        return True
+    return session is not None and options.tag in session.tags
+
+
+def _weekly(schedule: Schedule, series: Series, options: Options) -> list[tuple[Event, str]]:
     first = occurrences.first_active_slot(series)
     if options.show_cancelled:
         first = series.starts
     if first is None:
         return []
-    master_occurrence = occurrences.weekly(series, first, plain=True)
     series_uid = uid(schedule, series)
-    master = _event(schedule, master_occurrence, series_uid)
+    master = _event(schedule, occurrences.weekly(series, first, plain=True), series_uid)
     rule = {"FREQ": "WEEKLY", "BYDAY": DAY_CODES[series.weekday]}
     if series.ends:
         last = list(occurrences.slots(series, series.ends - dt.timedelta(days=6), series.ends))
@@ -181,10 +235,51 @@ def _weekly(schedule: Schedule, series: Series, options: Options) -> list[Event]
         if session.cancelled and not options.show_cancelled:
             master.add("EXDATE", occurrence.slot.replace(tzinfo=series.zone))
             continue
-        override = _event(schedule, occurrence, series_uid)
-        override.add("RECURRENCE-ID", occurrence.slot.replace(tzinfo=series.zone))
-        overrides.append(override)
-    return [master, *overrides]
+        overrides.append(_override(schedule, occurrence, series_uid))
+    return [(master, series_uid), *overrides]
+
+
+def _override(schedule: Schedule, occurrence: Occurrence, series_uid: str) -> tuple[Event, str]:
+    event = _event(schedule, occurrence, series_uid)
+    event.add("RECURRENCE-ID", occurrence.slot.replace(tzinfo=occurrence.series.zone))
+    return event, stamp_key(event)
+
+
+def _tagged_weekly(schedule: Schedule, series: Series, options: Options) -> list[tuple[Event, str]]:
+    """Only the tagged sessions of a weekly series, under the series' own UID: a master whose
+    recurrence set is its DTSTART plus one RDATE per other tagged session (no RRULE, or every
+    untagged week would show), each tagged session an override as in the subscription feed."""
+    chosen = [s for s in series.sessions if _wanted(series, s, options)]
+    if not chosen:
+        return []
+    series_uid = uid(schedule, series)
+    master = _event(schedule, occurrences.weekly(series, chosen[0].date, plain=True), series_uid)
+    for session in chosen[1:]:
+        slot = dt.datetime.combine(session.date, series.at, tzinfo=series.zone)
+        master.add("RDATE", slot)
+    overrides = [
+        _override(schedule, occurrences.weekly(series, s.date), series_uid) for s in chosen
+    ]
+    return [(master, series_uid), *overrides]
+
+
+def _expanded(schedule: Schedule, series: Series, options: Options) -> list[tuple[Event, str]]:
+    """One standalone VEVENT per occurrence in the window, timed ones in UTC."""
+    first, last = options.expand
+    result = []
+    for occurrence in occurrences.of_series(series, first, last):
+        if not _wanted(series, occurrence.session, options):
+            continue
+        event_uid = occurrence_uid(schedule, occurrence)
+        source = _source_key(schedule, occurrence)
+        if not occurrence.all_day:
+            occurrence = dataclasses.replace(
+                occurrence,
+                start=occurrence.start.astimezone(dt.UTC),
+                end=occurrence.end.astimezone(dt.UTC),
+            )
+        result.append((_event(schedule, occurrence, event_uid), source))
+    return result
 
 
 def _event(schedule: Schedule, occurrence: Occurrence, event_uid: str) -> Event:

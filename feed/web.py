@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from flask import Blueprint, Flask, Request, Response, abort, current_app, jsonify, request
@@ -131,21 +132,37 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-FEED_PARAMS = {"cancelled": ("hide", "show")}
+EXPAND_PAST = dt.timedelta(days=31)
+EXPAND_FUTURE = dt.timedelta(days=366)
 
 
-def feed_options(series_ids: tuple[str, ...] | None) -> ical.Options:
-    """Options for a feed request; bad values are a 400 with a message."""
+def feed_options(current: Version, series_ids: tuple[str, ...] | None) -> ical.Options:
+    """Options for a feed request; a bad value is a 400 naming the valid ones."""
     cancelled = request.args.get("cancelled", "hide")
-    if cancelled not in FEED_PARAMS["cancelled"]:
+    if cancelled not in ("hide", "show"):
         abort(400, f"cancelled={cancelled!r} is not valid; use cancelled=show or cancelled=hide.")
-    return ical.Options(series=series_ids, show_cancelled=cancelled == "show")
+    tag = request.args.get("tag")
+    if tag is not None and tag not in current.schedule.tag_names:
+        known = ", ".join(current.schedule.tag_names) or "none are defined"
+        abort(400, f"tag={tag!r} is not a known tag; known tags: {known}.")
+    expand = request.args.get("expand")
+    window = None
+    if expand is not None:
+        if expand != "utc":
+            abort(400, f"expand={expand!r} is not valid; use expand=utc.")
+        # A bounded window around today: expanded feeds are for widgets, not for subscribing.
+        today = dt.datetime.now(dt.UTC).date()
+        window = (today - EXPAND_PAST, today + EXPAND_FUTURE)
+    return ical.Options(
+        series=series_ids, show_cancelled=cancelled == "show", tag=tag, expand=window
+    )
 
 
 @bp.get("/calendar.ics")
 def calendar():
     """Every series in one feed: the address people subscribe to."""
-    return send(version().feed(feed_options(None)))
+    current = version()
+    return send(current.feed(feed_options(current, None)))
 
 
 @bp.get("/series/<series_id>.ics")
@@ -155,7 +172,7 @@ def series_feed(series_id: str):
     if current.schedule.get(series_id) is None:
         known = ", ".join(s.id for s in current.schedule.series)
         abort(404, f"No series {series_id!r}. Known series: {known}.")
-    return send(current.feed(feed_options((series_id,))))
+    return send(current.feed(feed_options(current, (series_id,))))
 
 
 @bp.get("/healthz")
