@@ -246,17 +246,24 @@ def _override(schedule: Schedule, occurrence: Occurrence, series_uid: str) -> tu
 
 
 def _tagged_weekly(schedule: Schedule, series: Series, options: Options) -> list[tuple[Event, str]]:
-    """Only the tagged sessions of a weekly series, under the series' own UID: a master whose
-    recurrence set is its DTSTART plus one RDATE per other tagged session (no RRULE, or every
-    untagged week would show), each tagged session an override as in the subscription feed."""
+    """Only the tagged sessions of a weekly series, under the series' own UID: the RRULE runs
+    from the first tagged session to the last (UNTIL), every other week in between is an
+    EXDATE, and each tagged session is an override as in the subscription feed. (RDATEs
+    would be shorter, but libical reads RDATE;TZID times as UTC.)"""
     chosen = [s for s in series.sessions if _wanted(series, s, options)]
     if not chosen:
         return []
     series_uid = uid(schedule, series)
     master = _event(schedule, occurrences.weekly(series, chosen[0].date, plain=True), series_uid)
-    for session in chosen[1:]:
-        slot = dt.datetime.combine(session.date, series.at, tzinfo=series.zone)
-        master.add("RDATE", slot)
+    last = dt.datetime.combine(chosen[-1].date, series.at, tzinfo=series.zone)
+    master.add(
+        "RRULE",
+        {"FREQ": "WEEKLY", "UNTIL": last.astimezone(dt.UTC), "BYDAY": DAY_CODES[series.weekday]},
+    )
+    wanted = {s.date for s in chosen}
+    for day in occurrences.slots(series, chosen[0].date, chosen[-1].date):
+        if day not in wanted:
+            master.add("EXDATE", dt.datetime.combine(day, series.at, tzinfo=series.zone))
     overrides = [
         _override(schedule, occurrences.weekly(series, s.date), series_uid) for s in chosen
     ]

@@ -1,0 +1,197 @@
+"""The feed's bytes: golden file, client rules, determinism and versioning of edits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import icalendar
+import pytest
+
+from feed import ical, schedule
+from lint import lint
+
+HERE = Path(__file__).parent
+EDITED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+LATER = dt.datetime(2026, 2, 1, 12, 30, tzinfo=dt.UTC)
+SCHEDULES = [HERE / "schedules" / "small.yaml", HERE.parent / "schedule.yaml"]
+VARIANTS = {
+    "subscription": ical.Options(),
+    "cancelled-shown": ical.Options(show_cancelled=True),
+    "tagged": ical.Options(tag="platform-engineering"),
+    "expanded": ical.Options(expand=(dt.date(2021, 1, 1), dt.date(2027, 12, 31))),
+    "first-series": ical.Options(series=("weekly",)),
+}
+
+
+def load(path: Path) -> schedule.Schedule:
+    return schedule.load(path.read_bytes(), str(path))
+
+
+def rendered(sched, options=ical.SUBSCRIPTION, stamps=None) -> bytes:
+    return ical.render(sched, stamps or ical.stamps_for(sched, {}, EDITED), options)
+
+
+def vevents(body: bytes) -> dict[str, bytes]:
+    """Each VEVENT's text by UID (plus RECURRENCE-ID)."""
+    found = {}
+    for block in re.findall(rb"BEGIN:VEVENT\r\n.*?END:VEVENT\r\n", body, re.S):
+        unfolded = block.replace(b"\r\n ", b"")
+        uid = re.search(rb"\r\nUID:(.*?)\r\n", unfolded)[1]
+        rid = re.search(rb"\r\nRECURRENCE-ID[^:]*:(.*?)\r\n", unfolded)
+        found[(uid + b"/" + rid[1] if rid else uid).decode()] = block
+    return found
+
+
+def test_golden_small_schedule(update_golden):
+    """The whole feed of a small schedule, byte for byte: any change shows in review."""
+    golden = HERE / "golden" / "small.ics"
+    body = rendered(load(SCHEDULES[0]))
+    if update_golden:
+        golden.write_bytes(body)
+    assert body == golden.read_bytes()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("path", SCHEDULES, ids=lambda p: p.name)
+def test_feeds_follow_the_client_rules(path, variant):
+    options = VARIANTS[variant]
+    sched = load(path)
+    if options.series and not sched.get(options.series[0]):
+        options = ical.Options(series=(sched.series[0].id,))
+    assert lint(rendered(sched, options)) == []
+
+
+@pytest.mark.parametrize(
+    ("breakage", "expected"),
+    [
+        (lambda b: b.replace(b"\r\n", b"\n"), "a line ends in a bare LF"),
+        (
+            lambda b: b.replace(
+                b"RRULE:FREQ=WEEKLY;BYDAY=TU\r\n",
+                b"RRULE:FREQ=WEEKLY;BYDAY=TU\r\n"
+                b"EXDATE;TZID=America/Los_Angeles:20260317T110000\r\n",
+            ),
+            "is both excluded and overridden",
+        ),
+        (
+            lambda b: b.replace(
+                b"RECURRENCE-ID;TZID=America/Los_Angeles:20260317T110000",
+                b"RECURRENCE-ID;VALUE=DATE:20260317",
+            ),
+            "not written like DTSTART",
+        ),
+        (
+            lambda b: b.replace(
+                b"RECURRENCE-ID;TZID=America/Los_Angeles:20260317T110000",
+                b"RECURRENCE-ID;TZID=America/Los_Angeles:20260318T110000",
+            ),
+            "is not an instance of its master",
+        ),
+        (lambda b: b.replace(b"Platform Engineering Topic", b"P" * 80), "octets long"),
+        (lambda b: b.replace(b"NAME:Example Community", b"NAME:Example, Community"), "NAME"),
+    ],
+)
+def test_the_lint_catches_broken_feeds(breakage, expected):
+    """The lint above is only worth something if it fails on what clients choke on."""
+    body = breakage(rendered(load(SCHEDULES[0])))
+    assert any(expected in problem for problem in lint(body)), lint(body)
+
+
+def test_two_renders_are_byte_identical():
+    assert rendered(load(SCHEDULES[1])) == rendered(load(SCHEDULES[1]))
+
+
+def test_weekly_master_starts_on_the_first_real_session_in_los_angeles_time():
+    body = rendered(load(SCHEDULES[0]))
+    assert b"DTSTART;TZID=America/Los_Angeles:20260106T110000\r\n" in body
+    assert b"RRULE:FREQ=WEEKLY;BYDAY=TU\r\n" in body
+    assert b"EXDATE;TZID=America/Los_Angeles:20260303T110000\r\n" in body
+    assert b"METHOD" not in body and b"ATTENDEE" not in body
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT6H\r\nX-PUBLISHED-TTL:PT6H\r\n" in body
+
+
+def test_a_cancelled_first_week_moves_dtstart_to_the_next_real_session(tmp_path):
+    text = (
+        SCHEDULES[0]
+        .read_text()
+        .replace("2026-02-24: First", "2026-01-06: {cancelled: yes}\n      2026-02-24: First")
+    )
+    body = rendered(schedule.load(text))
+    assert b"DTSTART;TZID=America/Los_Angeles:20260113T110000\r\n" in body
+    assert b"20260106" not in body
+
+
+def test_an_ended_series_has_until_in_utc():
+    text = (
+        SCHEDULES[0]
+        .read_text()
+        .replace("starts: 2026-01-06", "starts: 2026-01-06\n    ends: 2026-12-31")
+    )
+    body = rendered(schedule.load(text))
+    assert b"RRULE:FREQ=WEEKLY;UNTIL=20261229T190000Z;BYDAY=TU\r\n" in body
+
+
+def test_all_day_events_have_an_exclusive_end_date():
+    body = rendered(load(SCHEDULES[0]))
+    assert b"DTSTART;VALUE=DATE:20260601\r\nDTEND;VALUE=DATE:20260604\r\n" in body
+
+
+def test_the_join_link_is_in_location_url_conference_and_description():
+    event = vevents(rendered(load(SCHEDULES[0])))["weekly@example.org/20260317T110000"]
+    event = event.replace(b"\r\n ", b"")
+    assert b"LOCATION:https://zoom.example.org/j/123?pwd=a\\,b\\;c\r\n" in event
+    assert b"URL:https://zoom.example.org/j/123?pwd=a,b;c\r\n" in event
+    assert b"CONFERENCE;FEATURE=VIDEO;LABEL=Join online;VALUE=URI:https://zoom" in event
+    assert b"\\n\\nJoin: https://zoom.example.org/j/123?pwd=a\\,b\\;c\r\n" in event
+
+
+def test_text_round_trips_through_a_parser():
+    cal = icalendar.Calendar.from_ical(rendered(load(SCHEDULES[0])))
+    summaries = {str(e["SUMMARY"]) for e in cal.walk("VEVENT")}
+    assert "Community Meeting: First topic, with a comma; and a semicolon \\ backslash" in summaries
+    assert any("Grüße aus Köln – 東京 🎉" in s for s in summaries)
+
+
+class TestEditingOneSession:
+    """Subscribers apply an edit only if SEQUENCE rises; nothing else may change."""
+
+    def edit(self, old: str, new: str):
+        before = load(SCHEDULES[0])
+        after = schedule.load(SCHEDULES[0].read_text().replace(old, new))
+        first = ical.stamps_for(before, {}, EDITED)
+        second = ical.stamps_for(after, first, LATER)
+        return rendered(before, stamps=first), rendered(after, stamps=second), first, second
+
+    def test_only_that_session_changes_and_its_sequence_rises(self):
+        old, new, _, _ = self.edit("Moved to Wednesday afternoon", "A better title")
+        old_events, new_events = vevents(old), vevents(new)
+        changed = [k for k in old_events if old_events[k] != new_events[k]]
+        assert changed == ["weekly@example.org/20260310T110000"]
+        event = new_events[changed[0]]
+        assert b"SEQUENCE:1\r\n" in event
+        assert b"LAST-MODIFIED:20260201T123000Z\r\n" in event
+        assert b"DTSTAMP:20260201T123000Z\r\n" in event
+
+    def test_cancelling_a_week_changes_only_the_master(self):
+        old, new, _, _ = self.edit(
+            "2026-11-03: After the fall change", "2026-11-03: {cancelled: Holiday}"
+        )
+        old_events, new_events = vevents(old), vevents(new)
+        assert set(old_events) - set(new_events) == {"weekly@example.org/20261103T110000"}
+        changed = [k for k in new_events if old_events[k] != new_events[k]]
+        assert changed == ["weekly@example.org"]
+        assert b"SEQUENCE:1\r\n" in new_events["weekly@example.org"]
+
+    def test_sequence_never_goes_backwards_when_an_edit_is_undone(self):
+        _, _, first, second = self.edit("Moved to Wednesday afternoon", "A better title")
+        original = load(SCHEDULES[0])
+        third = ical.stamps_for(original, second, LATER + dt.timedelta(days=1))
+        key = "weekly@example.org/20260310T110000"
+        assert [first[key].sequence, second[key].sequence, third[key].sequence] == [0, 1, 2]
+
+    def test_a_removed_session_keeps_its_sequence_for_when_it_comes_back(self):
+        _, _, first, second = self.edit("      2026-11-03: After the fall change\n", "")
+        key = "weekly@example.org/20261103T110000"
+        assert second[key] == first[key]
