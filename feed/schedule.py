@@ -448,8 +448,10 @@ class _Validator:
             self.error(root, "series", "'series' is required", "add at least one series")
         calendar = self.calendar(top.get("calendar"))
         page = self.page(top.get("page"))
+        valid = calendar is not None
         if calendar is None:
-            return None
+            # Keep going with stand-ins, so the series' mistakes are reported in the same run.
+            calendar = Schedule(name="", timezone="UTC", domain="invalid")
         tags = dict(calendar.tags)
         series = []
         node = top.get("series")
@@ -468,6 +470,8 @@ class _Validator:
                     item = self.series(sid, key_node, entries[sid], calendar.timezone, tags)
                     if item is not None:
                         series.append(item)
+        if not valid:
+            return None
         return Schedule(
             name=calendar.name,
             timezone=calendar.timezone,
