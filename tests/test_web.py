@@ -1,0 +1,78 @@
+"""The app's feed routes, through Flask's test client."""
+
+from __future__ import annotations
+
+import pytest
+
+from feed import create_app
+
+
+def test_factory_reads_the_schedule_path_from_the_environment(monkeypatch, schedule_file):
+    monkeypatch.setenv("FEED_SCHEDULE", str(schedule_file))
+    app = create_app()
+    assert app.config["SCHEDULE"] == str(schedule_file)
+    assert app.test_client().get("/calendar.ics").status_code == 200
+
+
+def test_factory_defaults_to_the_bundled_schedule(monkeypatch):
+    monkeypatch.delenv("FEED_SCHEDULE", raising=False)
+    response = create_app().test_client().get("/calendar.ics")
+    assert response.status_code == 200
+    assert b"X-WR-CALNAME:Cloud2030 DevOps Lunch and Learn\r\n" in response.data
+
+
+def test_calendar_is_served_as_text_calendar(client):
+    response = client.get("/calendar.ics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response.data.startswith(b"BEGIN:VCALENDAR\r\n")
+    assert b"UID:weekly@example.org\r\n" in response.data
+    assert b"UID:conferences-20260601@example.org\r\n" in response.data
+
+
+def test_a_series_feed_holds_only_that_series(client):
+    response = client.get("/series/conferences.ics")
+    assert response.status_code == 200
+    assert b"UID:weekly@example.org" not in response.data
+    assert b"X-WR-CALNAME:Example Community Meeting - Events of Interest\r\n" in response.data
+    assert response.headers["Content-Disposition"] == 'inline; filename="conferences.ics"'
+
+
+def test_an_unknown_series_is_a_plain_404(client):
+    response = client.get("/series/nope.ics")
+    assert response.status_code == 404
+    assert response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == (
+        "404 Not Found: No series 'nope'. Known series: weekly, conferences.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "cancelled=maybe",
+            "cancelled='maybe' is not valid; use cancelled=show or cancelled=hide.",
+        ),
+        ("tag=nope", "tag='nope' is not a known tag; known tags: platform-engineering."),
+        ("expand=local", "expand='local' is not valid; use expand=utc."),
+    ],
+)
+def test_bad_query_values_are_a_400_with_a_message(client, query, message):
+    for path in ("/calendar.ics", "/series/weekly.ics"):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code == 400
+        assert response.get_data(as_text=True) == f"400 Bad Request: {message}\n"
+
+
+def test_variants_are_valid_feeds(client):
+    for query in ("cancelled=show", "tag=platform-engineering", "expand=utc"):
+        response = client.get(f"/calendar.ics?{query}")
+        assert response.status_code == 200, query
+        assert response.data.endswith(b"END:VCALENDAR\r\n")
+
+
+def test_healthz_reports_ok_with_the_version(client):
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok" and body["problems"] == []
+    assert len(body["version"]) == 12
