@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ical, stamps
-from .errors import Problem, ScheduleError
+from .errors import Problem
 from .schedule import Schedule, check
 
 log = logging.getLogger(__name__)
@@ -190,12 +190,30 @@ def write_atomically(path: Path, text: str) -> bool:
         return False
 
 
+def newest(*maps: dict[str, stamps.Stamp]) -> dict[str, stamps.Stamp]:
+    """Per event, the stamp with the highest SEQUENCE among several sources."""
+    result: dict[str, stamps.Stamp] = {}
+    for stamp_map in maps:
+        for key, stamp in stamp_map.items():
+            old = result.get(key)
+            if old is None or (stamp.sequence, stamp.modified) > (old.sequence, old.modified):
+                result[key] = stamp
+    return result
+
+
+def last_good_path_for(schedule_path: Path) -> Path:
+    """Where the last valid schedule is kept, so a restart on a broken file still serves."""
+    return schedule_path.with_name(f".{schedule_path.stem}.last-good{schedule_path.suffix}")
+
+
 class Publisher:
     """Serves the newest good version of a schedule file, reloading it when it changes.
 
     ``settle`` is how long (seconds) a changed file must stay unchanged before it is read, so an
     editor that saves in two steps never publishes half a file. ``interval`` bounds how often the
-    file is looked at (one ``stat``) on the request path.
+    file is looked at (one ``stat``) on the request path. With ``write_stamps``, the stamps file
+    and a copy of the last valid schedule are written beside the schedule; the copy is what a
+    restarted app serves while the schedule file itself is broken.
     """
 
     def __init__(
@@ -210,22 +228,23 @@ class Publisher:
     ):
         self.path = Path(path)
         self.stamps_path = Path(stamps_path) if stamps_path else stamps_path_for(self.path)
+        self.last_good_path = last_good_path_for(self.path)
         self.settle = settle
         self.interval = interval
         self.write_stamps = write_stamps
         self.clock = clock
         self.version: Version | None = None
         self.problems: tuple[Problem, ...] = ()
-        self.failed_source: str | None = None
         self._seen: tuple | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
         self.refresh(force=True)
+        if self.version is None:
+            self._fall_back_to_last_good()
 
     def current(self) -> Version | None:
         """The version to serve now; looks at the file at most once per interval."""
-        now = self.clock()
-        if now - self._checked >= self.interval:
+        if self.clock() - self._checked >= self.interval:
             self.refresh()
         return self.version
 
@@ -238,52 +257,61 @@ class Publisher:
             try:
                 info = self.path.stat()
             except OSError as exc:
-                self._fail(
-                    [
-                        Problem(
-                            str(self.path),
-                            1,
-                            1,
-                            "",
-                            f"cannot read the file: {exc.strerror}",
-                            hint="check SCHEDULE path",
-                        )
-                    ]
-                )
+                message = f"cannot read the file: {exc.strerror}"
+                self._fail([Problem(str(self.path), 1, 1, "", message, hint="check FEED_SCHEDULE")])
                 return
             seen = (info.st_mtime_ns, info.st_size, info.st_ino)
             if seen == self._seen:
                 return
-            if not force and self._checked - info.st_mtime < self.settle:
+            if not force and abs(self._checked - info.st_mtime) < self.settle:
                 return  # still being written; look again on a later request
             source = self.path.read_bytes()
             if self.path.stat().st_mtime_ns != info.st_mtime_ns:
                 return  # changed while we read it
             self._seen = seen
             if self.version and hashlib.sha256(source).hexdigest() == self.version.source_digest:
-                self.problems, self.failed_source = (), None
+                self.problems = ()
                 return
             self._load(source, dt.datetime.fromtimestamp(info.st_mtime, dt.UTC))
         finally:
             self._lock.release()
 
     def _load(self, source: bytes, edited: dt.datetime) -> None:
-        previous = read_stamps(self.stamps_path)
-        try:
-            version, problems = build_version(source, str(self.path), previous, edited)
-        except ScheduleError as exc:  # pragma: no cover - check() reports instead of raising
-            version, problems = None, list(exc.problems)
+        # The stamps file may be read-only (or behind): never let a SEQUENCE fall below one
+        # this process already published.
+        published = self.version.stamps if self.version else {}
+        previous = newest(read_stamps(self.stamps_path), published)
+        version, problems = build_version(source, str(self.path), previous, edited)
         if version is None:
             self._fail(problems)
             return
-        if self.write_stamps and version.stamps != previous:
-            if not write_atomically(self.stamps_path, stamps.dumps(version.stamps)):
+        if self.write_stamps:
+            if version.stamps != previous and not write_atomically(
+                self.stamps_path, stamps.dumps(version.stamps)
+            ):
                 log.info("%s is read-only; stamps are kept in memory", self.stamps_path)
+            _write_if_changed(self.last_good_path, source)
         for warning in version.warnings:
             log.warning("%s", warning)
         self.version = version  # one assignment: requests see the old or the new, never a mix
-        self.problems, self.failed_source = (), None
+        self.problems = ()
         log.info("%s: published version %s", self.path, version.source_digest[:12])
+
+    def _fall_back_to_last_good(self) -> None:
+        """After a restart on a broken file, serve the last valid schedule this app saw."""
+        try:
+            source = self.last_good_path.read_bytes()
+            edited = dt.datetime.fromtimestamp(self.last_good_path.stat().st_mtime, dt.UTC)
+        except OSError:
+            return
+        version, _ = build_version(
+            source, str(self.last_good_path), read_stamps(self.stamps_path), edited
+        )
+        if version is not None:
+            self.version = version
+            log.error(
+                "%s is invalid; serving the last good copy %s", self.path, self.last_good_path
+            )
 
     def _fail(self, problems: list[Problem]) -> None:
         self.problems = tuple(p for p in problems if not p.warning)
@@ -291,3 +319,13 @@ class Publisher:
             log.error("%s", problem)
         if self.version is not None:
             log.error("%s is invalid; still serving the last good version", self.path)
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    if not write_atomically(path, data.decode("utf-8", "replace")):
+        log.info("cannot keep a last good copy at %s", path)

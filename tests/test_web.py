@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from feed import create_app
@@ -76,3 +78,39 @@ def test_healthz_reports_ok_with_the_version(client):
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["problems"] == []
     assert len(body["version"]) == 12
+
+
+def test_a_restart_on_a_broken_file_serves_the_last_good_copy(schedule_file):
+    """A deploy or reboot after a broken edit must not take the feed down."""
+    first = create_app({"SCHEDULE": str(schedule_file)}).test_client().get("/calendar.ics")
+    schedule_file.write_text("calendar: [this is not valid\n")
+    restarted = create_app({"SCHEDULE": str(schedule_file)}).test_client()
+    assert restarted.get("/calendar.ics").data == first.data
+    health = restarted.get("/healthz")
+    assert health.status_code == 200
+    assert health.get_json()["status"] == "degraded"
+    assert health.get_json()["problems"][0].startswith(f"{schedule_file}:2:1: YAML syntax error")
+
+
+def test_a_read_only_deployment_keeps_raising_sequence_in_memory(schedule_file):
+    """With FEED_WRITE_STAMPS off, two edits in a row still raise SEQUENCE each time."""
+    app = create_app(
+        {
+            "SCHEDULE": str(schedule_file),
+            "WRITE_STAMPS": "false",
+            "SETTLE_SECONDS": 0,
+            "CHECK_INTERVAL": 0,
+        }
+    )
+    client = app.test_client()
+    for sequence, title in enumerate(["Edit one", "Edit two"], start=1):
+        text = schedule_file.read_text()
+        schedule_file.write_text(
+            text.replace("Moved to Wednesday afternoon", title).replace("Edit one", title)
+        )
+        os.utime(schedule_file, (1_700_000_000 + sequence, 1_700_000_000 + sequence))
+        body = client.get("/calendar.ics").data.replace(b"\r\n ", b"")
+        event = body[body.index(title.encode()) - 20 :]
+        event = event[: event.index(b"END:VEVENT")]
+        assert f"SEQUENCE:{sequence}\r\n".encode() in event
+    assert not schedule_file.with_name("schedule.stamps.json").exists()
