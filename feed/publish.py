@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import format_datetime
 from pathlib import Path
 
 from . import ical, stamps
@@ -42,11 +43,21 @@ class Document:
     last_modified: dt.datetime
     filename: str | None = None
     etag: str = field(init=False)
+    etag_gzip: str = field(init=False, repr=False)
+    last_modified_http: str = field(init=False, repr=False)
     gzipped: bytes = field(init=False, repr=False)
 
     def __post_init__(self):
         # Strong validator from the content; gzip once, with a fixed mtime so it is stable too.
-        object.__setattr__(self, "etag", '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"')
+        # Everything a response needs is computed here, once, not on each request.
+        tag = hashlib.sha256(self.body).hexdigest()[:32]
+        object.__setattr__(self, "etag", f'"{tag}"')
+        object.__setattr__(self, "etag_gzip", f'"{tag}-gz"')  # another representation, own tag
+        object.__setattr__(
+            self,
+            "last_modified_http",
+            format_datetime(self.last_modified.astimezone(dt.UTC), usegmt=True),
+        )
         object.__setattr__(self, "gzipped", gzip.compress(self.body, compresslevel=9, mtime=0))
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 from flask import Blueprint, Flask, Request, Response, abort, current_app, jsonify, request
-from werkzeug.http import http_date, parse_date
+from werkzeug.http import parse_date
 
 from . import ical
 from .publish import Document, Publisher, Version
@@ -41,6 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         write_stamps=_flag(app.config["WRITE_STAMPS"]),
     )
     app.register_blueprint(bp)
+    from . import site  # imports this module: register it once both exist
+
+    app.register_blueprint(site.bp)
     app.after_request(_security_headers)
     return app
 
@@ -62,37 +66,45 @@ def version() -> Version:
 
 
 def send(document: Document, req: Request | None = None) -> Response:
-    """Serve stored bytes with validators: 304 when the client's copy is current."""
+    """Serve stored bytes with validators: 304 when the client's copy is current.
+
+    Request headers are read from the WSGI environ: werkzeug's header lookup builds an
+    exception for every absent header, which cost more than the rest of this function.
+    """
     req = req or request
     config = current_app.config
     gzip_on = _flag(config["GZIP"])
-    use_gzip = gzip_on and _accepts_gzip(req.headers.get("Accept-Encoding", ""))
-    etag = document.etag[:-1] + '-gz"' if use_gzip else document.etag
-    headers = {
-        "ETag": etag,
-        "Last-Modified": http_date(document.last_modified),
-        "Cache-Control": f"public, max-age={int(config['MAX_AGE'])}, "
-        f"stale-while-revalidate={int(config['STALE_WHILE_REVALIDATE'])}",
-        "Access-Control-Allow-Origin": "*",
-        "Access-Control-Expose-Headers": "ETag, Last-Modified",
-    }
+    use_gzip = gzip_on and _accepts_gzip(req.environ.get("HTTP_ACCEPT_ENCODING", ""))
+    headers = [
+        ("ETag", document.etag_gzip if use_gzip else document.etag),
+        ("Last-Modified", document.last_modified_http),
+        ("Cache-Control", _cache_control(config["MAX_AGE"], config["STALE_WHILE_REVALIDATE"])),
+        ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Expose-Headers", "ETag, Last-Modified"),
+    ]
     if gzip_on:
-        headers["Vary"] = "Accept-Encoding"
+        headers.append(("Vary", "Accept-Encoding"))
     if _not_modified(req, document):
         return Response(status=304, headers=headers)
-    headers["Content-Type"] = document.content_type
+    headers.append(("Content-Type", document.content_type))
     if document.filename:
-        headers["Content-Disposition"] = f'inline; filename="{document.filename}"'
-    body = document.gzipped if use_gzip else document.body
+        headers.append(("Content-Disposition", f'inline; filename="{document.filename}"'))
     if use_gzip:
-        headers["Content-Encoding"] = "gzip"
-    return Response(body, status=200, headers=headers)
+        headers.append(("Content-Encoding", "gzip"))
+    return Response(document.gzipped if use_gzip else document.body, status=200, headers=headers)
+
+
+@functools.lru_cache(maxsize=8)
+def _cache_control(max_age, stale_while_revalidate) -> str:
+    return f"public, max-age={int(max_age)}, stale-while-revalidate={int(stale_while_revalidate)}"
 
 
 def _accepts_gzip(header: str) -> bool:
+    """True only when gzip is named with q > 0. Some calendar clients mishandle compressed
+    feeds (CLIENTS.md R22), so a wildcard ``*`` is not taken as consent."""
     for part in header.lower().split(","):
-        name, _, params = part.strip().partition(";")
-        if name.strip() in ("gzip", "x-gzip", "*"):
+        name, _, params = part.partition(";")
+        if name.strip() in ("gzip", "x-gzip"):
             q = params.strip()
             return not (q.startswith("q=") and _float(q[2:]) == 0)
     return False
@@ -107,7 +119,7 @@ def _float(text: str) -> float:
 
 def _not_modified(req: Request, document: Document) -> bool:
     """RFC 9110 §13.2.2: If-None-Match wins; If-Modified-Since only without it."""
-    if_none_match = req.headers.get("If-None-Match")
+    if_none_match = req.environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
         if if_none_match.strip() == "*":
             return True
@@ -117,7 +129,7 @@ def _not_modified(req: Request, document: Document) -> bool:
             if tag in (base, base + "-gz"):
                 return True
         return False
-    since = req.headers.get("If-Modified-Since")
+    since = req.environ.get("HTTP_IF_MODIFIED_SINCE")
     if since:
         when = parse_date(since)
         if when is not None:  # a malformed date is ignored
@@ -127,7 +139,8 @@ def _not_modified(req: Request, document: Document) -> bool:
 
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.endpoint != "site.embed":  # the one page meant for other sites' iframes
+        response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     return response
 

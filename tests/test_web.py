@@ -18,7 +18,7 @@ def test_factory_reads_the_schedule_path_from_the_environment(monkeypatch, sched
 
 def test_factory_defaults_to_the_bundled_schedule(monkeypatch):
     monkeypatch.delenv("FEED_SCHEDULE", raising=False)
-    response = create_app().test_client().get("/calendar.ics")
+    response = create_app({"WRITE_STAMPS": False}).test_client().get("/calendar.ics")
     assert response.status_code == 200
     assert b"X-WR-CALNAME:Cloud2030 DevOps Lunch and Learn\r\n" in response.data
 
