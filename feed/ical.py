@@ -125,12 +125,12 @@ def render_occurrence(
         year = occurrence.date.year
         cal.add_component(vtimezone.component(occurrence.series.timezone, year, year))
     event = _event(schedule, occurrence, occurrence_uid(schedule, occurrence))
-    _stamp(event, _source_key(schedule, occurrence), stamps)
+    _stamp(event, source_key(schedule, occurrence), stamps)
     cal.add_component(event)
     return cal.to_ical()
 
 
-def _source_key(schedule: Schedule, occurrence: Occurrence) -> str:
+def source_key(schedule: Schedule, occurrence: Occurrence) -> str:
     """The stamp key of the subscription feed's event that carries this occurrence."""
     if occurrence.slot is None:
         return uid(schedule, occurrence.series, occurrence.date)
@@ -278,7 +278,7 @@ def _expanded(schedule: Schedule, series: Series, options: Options) -> list[tupl
         if not _wanted(series, occurrence.session, options):
             continue
         event_uid = occurrence_uid(schedule, occurrence)
-        source = _source_key(schedule, occurrence)
+        source = source_key(schedule, occurrence)
         if not occurrence.all_day:
             occurrence = dataclasses.replace(
                 occurrence,

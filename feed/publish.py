@@ -18,6 +18,7 @@ import os
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import format_datetime
@@ -83,6 +84,9 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+MAX_DOCUMENTS = 256  # cached per version, besides the subscription feeds
+
+
 class Version:
     """Everything served for one schedule version. Documents render once, on first use."""
 
@@ -97,12 +101,15 @@ class Version:
         self.stamps = stamp_map
         self.source_digest = hashlib.sha256(source).hexdigest()
         self.warnings = warnings
-        self._documents: dict[tuple, Document] = {}
+        self._documents: OrderedDict[tuple, Document] = OrderedDict()
         self._lock = threading.Lock()
-        # The subscription feeds are rendered now, so no subscriber waits for them.
+        self._pinned = 0
+        # The subscription feeds are rendered now, so no subscriber waits for them, and they
+        # are never evicted.
         self.feed()
         for series in schedule.series:
             self.feed(ical.Options(series=(series.id,)))
+        self._pinned = len(self._documents)
 
     @property
     def last_modified(self) -> dt.datetime:
@@ -118,6 +125,10 @@ class Version:
                 if found is None:
                     found = build()
                     self._documents[key] = found
+                    # Day-dependent pages and variants come and go: keep the newest ones.
+                    while len(self._documents) > self._pinned + MAX_DOCUMENTS:
+                        oldest = list(self._documents)[self._pinned]
+                        del self._documents[oldest]
         return found
 
     def feed(self, options: ical.Options = ical.SUBSCRIPTION) -> Document:

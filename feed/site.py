@@ -15,14 +15,14 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 import segno
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, redirect, render_template, request
 from markupsafe import escape
 
 from . import ical, jsonfeed, occurrences
 from .occurrences import Occurrence
 from .publish import HTML, ICS, JSON, Document, Version
 from .schedule import WEEKDAYS, Schedule, Series
-from .web import send, version
+from .web import now, send, version
 
 bp = Blueprint("site", __name__)
 
@@ -54,18 +54,6 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # -- the edge: clock, base URL, responses ---------------------------------------------------------
-
-
-def now() -> dt.datetime:
-    """The current instant. Config NOW (ISO 8601, e.g. FEED_NOW=2026-03-10T12:00:00Z) pins it
-    for previews and tests; renderers never read the clock themselves."""
-    pinned = current_app.config.get("NOW")
-    if pinned:
-        value = (
-            pinned if isinstance(pinned, dt.datetime) else dt.datetime.fromisoformat(str(pinned))
-        )
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return dt.datetime.now(dt.UTC)
 
 
 def local_today(schedule: Schedule) -> dt.date:

@@ -57,6 +57,18 @@ def publisher() -> Publisher:
     return current_app.extensions["feed.publisher"]
 
 
+def now() -> dt.datetime:
+    """The current instant: the only clock of the app. Config NOW (ISO 8601, e.g.
+    FEED_NOW=2026-03-10T12:00:00Z) pins it for previews and tests."""
+    pinned = current_app.config.get("NOW")
+    if pinned:
+        value = (
+            pinned if isinstance(pinned, dt.datetime) else dt.datetime.fromisoformat(str(pinned))
+        )
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.now(dt.UTC)
+
+
 def version() -> Version:
     """The version to serve, or 503 when no valid schedule was ever loaded."""
     found = publisher().current()
@@ -164,7 +176,7 @@ def feed_options(current: Version, series_ids: tuple[str, ...] | None) -> ical.O
         if expand != "utc":
             abort(400, f"expand={expand!r} is not valid; use expand=utc.")
         # A bounded window around today: expanded feeds are for widgets, not for subscribing.
-        today = dt.datetime.now(dt.UTC).date()
+        today = now().date()
         window = (today - EXPAND_PAST, today + EXPAND_FUTURE)
     return ical.Options(
         series=series_ids, show_cancelled=cancelled == "show", tag=tag, expand=window

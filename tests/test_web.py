@@ -114,3 +114,15 @@ def test_a_read_only_deployment_keeps_raising_sequence_in_memory(schedule_file):
         event = event[: event.index(b"END:VEVENT")]
         assert f"SEQUENCE:{sequence}\r\n".encode() in event
     assert not schedule_file.with_name("schedule.stamps.json").exists()
+
+
+def test_cached_documents_are_bounded_but_the_feeds_stay(app, monkeypatch):
+    """Day-dependent pages would otherwise pile up for as long as a version lives."""
+    monkeypatch.setattr("feed.publish.MAX_DOCUMENTS", 3)
+    current = app.extensions["feed.publisher"].current()
+    pinned = dict(current._documents)
+    for day in range(10):
+        current.document(("page", day), lambda day=day: pinned[next(iter(pinned))])
+    assert len(current._documents) == len(pinned) + 3
+    assert [k for k in current._documents][-3:] == [("page", 7), ("page", 8), ("page", 9)]
+    assert all(key in current._documents for key in pinned)
