@@ -386,7 +386,10 @@ def session_ics(series_id: str, day: str):
 
     def build() -> Document:
         body = ical.render_occurrence(schedule, current.stamps, occurrence)
-        return Document(body, ICS, current.last_modified, f"{series_id}-{date}.ics")
+        key = ical.source_key(schedule, occurrence)
+        stamp = current.stamps.get(key) or current.stamps.get(key.split("/")[0])
+        modified = stamp.modified if stamp else current.last_modified
+        return Document(body, ICS, modified, f"{series_id}-{date}.ics")
 
     if occurrence.session is None:  # a plain week: cheap to render, not worth keeping
         return send(build())
