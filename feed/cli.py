@@ -131,6 +131,28 @@ def stamp(schedule_path):
     click.echo(f"{stamps_path}: {len(changed)} event(s) stamped")
 
 
+@cli.command()
+@schedule_option
+@click.argument("outdir", type=click.Path(file_okay=False))
+@click.option("--max-age", default=3600, show_default=True, help="Cache-Control max-age.")
+def build(schedule_path, outdir, max_age):
+    """Write every feed as static files into OUTDIR, for any static host or CDN.
+
+    The files are byte-identical to what the app serves for the same schedule and stamps.
+    OUTDIR also gets _headers (Netlify, Cloudflare Pages) and nginx.conf with the
+    Content-Type, Cache-Control and CORS headers those hosts cannot guess.
+
+    \b
+    Example:
+        feed build public/
+    """
+    from .build import export
+
+    written = export(_version(schedule_path), outdir, max_age=max_age)
+    for path in written:
+        click.echo(str(path))
+
+
 def _check_file(path):
     try:
         source = Path(path).read_bytes()

@@ -1,0 +1,192 @@
+"""Under load, while schedule.yaml is rewritten: every answer is a whole calendar or a 304.
+
+A real gunicorn (2 workers, 4 threads each) serves a copy of tests/schedules/small.yaml on
+loopback. Reader threads poll /calendar.ics (plain, gzip, and revalidating with If-None-Match)
+while a writer rewrites the file many times: valid versions with new topics, invalid ones,
+and slow two-step writes. Bounded by REQUESTS and SECONDS, so it stays well under 20 s.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.client
+import random
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import icalendar
+
+from servers import gunicorn
+
+SMALL = Path(__file__).parent / "schedules" / "small.yaml"
+READERS = 6
+REQUESTS = 2400  # in total, across readers
+SECONDS = 6.0
+TOPIC = "After the fall change"
+
+
+def etag_of(body: bytes, gzipped: bool) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + ("-gz" if gzipped else "") + '"'
+
+
+class Checker:
+    """Checks each response; parses each distinct body once (parsing is the slow part)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.problems: list[str] = []
+        self.parsed: dict[str, bool] = {}
+        self.statuses: dict[int, int] = {}
+        self.count = 0
+
+    def take(self) -> bool:
+        with self.lock:
+            self.count += 1
+            return self.count <= REQUESTS
+
+    def fail(self, message: str) -> None:
+        with self.lock:
+            self.problems.append(message)
+
+    def check(self, status: int, headers: dict[str, str], body: bytes, sent: str | None) -> None:
+        with self.lock:
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+        etag = headers.get("etag", "")
+        if status == 304:
+            if body:
+                self.fail(f"304 with a {len(body)}-byte body")
+            if sent is None or etag.strip('"').removesuffix("-gz") != sent.strip('"').removesuffix(
+                "-gz"
+            ):
+                self.fail(f"304 for If-None-Match {sent} carries ETag {etag}")
+            return
+        if status != 200:
+            self.fail(f"status {status}: {body[:200]!r}")
+            return
+        if int(headers.get("content-length", -1)) != len(body):
+            self.fail(f"Content-Length {headers.get('content-length')} but {len(body)} bytes")
+            return
+        gzipped = headers.get("content-encoding") == "gzip"
+        try:
+            plain = gzip.decompress(body) if gzipped else body
+        except (OSError, EOFError) as exc:
+            self.fail(f"gzip body does not decompress: {exc}")
+            return
+        if etag != etag_of(plain, gzipped):
+            self.fail(f"ETag {etag} does not match the body ({etag_of(plain, gzipped)})")
+        digest = hashlib.sha256(plain).hexdigest()
+        if digest not in self.parsed:
+            ok = plain.rstrip().endswith(b"END:VCALENDAR")
+            try:
+                ok = ok and bool(icalendar.Calendar.from_ical(plain).walk("VEVENT"))
+            except ValueError:
+                ok = False
+            with self.lock:
+                self.parsed[digest] = ok
+            if not ok:
+                self.fail(f"truncated or unparseable calendar ({len(plain)} bytes)")
+
+
+def reader(host: str, checker: Checker, seed: int, deadline: float) -> None:
+    rng = random.Random(seed)
+    connection = http.client.HTTPConnection(host, timeout=10)
+    last_etag = None
+    while time.monotonic() < deadline and checker.take():
+        headers = {}
+        if rng.random() < 0.3:
+            headers["Accept-Encoding"] = "gzip"
+        if last_etag and rng.random() < 0.5:
+            headers["If-None-Match"] = last_etag
+        try:
+            connection.request("GET", "/calendar.ics", headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            checker.fail(f"connection failed: {exc!r}")
+            connection.close()
+            connection = http.client.HTTPConnection(host, timeout=10)
+            continue
+        found = {k.lower(): v for k, v in response.getheaders()}
+        checker.check(response.status, found, body, headers.get("If-None-Match"))
+        if response.status == 200:
+            last_etag = found.get("etag")
+    connection.close()
+
+
+def writer(path: Path, original: str, stop: threading.Event) -> list[str]:
+    """Rewrite the schedule until stopped; returns the topics of the valid versions written."""
+    rng = random.Random(7)
+    topics = []
+    invalid = [
+        "calendar: [unclosed\n",
+        original.replace("every: tuesday", "every: someday"),
+        original.replace("series:", "seriez:"),
+        original[: len(original) // 2],
+    ]
+    i = 0
+    while not stop.is_set():
+        i += 1
+        if i % 4 == 0:
+            path.write_text(invalid[(i // 4) % len(invalid)])
+        else:
+            topic = f"Load topic {i}"
+            text = original.replace(TOPIC, topic)
+            if i % 3 == 0:  # a slow editor: half the file, a pause, then the rest
+                with path.open("w") as handle:
+                    handle.write(text[: len(text) // 2])
+                    handle.flush()
+                    time.sleep(0.01)
+                    handle.write(text[len(text) // 2 :])
+            else:
+                path.write_text(text)
+            topics.append(topic)
+        stop.wait(rng.uniform(0.02, 0.35))
+    return topics
+
+
+def test_every_response_is_a_whole_calendar_or_a_304_while_the_file_changes(tmp_path):
+    schedule = tmp_path / "schedule.yaml"
+    shutil.copy(SMALL, schedule)
+    original = schedule.read_text()
+    assert TOPIC in original
+    env = {"FEED_SETTLE_SECONDS": "0.2", "FEED_CHECK_INTERVAL": "0.05"}
+    checker = Checker()
+    with gunicorn(schedule, workers=2, threads=4, env=env) as base:
+        host = base.removeprefix("http://")
+        stop = threading.Event()
+        written: list[str] = []
+        edits = threading.Thread(target=lambda: written.extend(writer(schedule, original, stop)))
+        deadline = time.monotonic() + SECONDS
+        readers = [
+            threading.Thread(target=reader, args=(host, checker, n, deadline))
+            for n in range(READERS)
+        ]
+        edits.start()
+        for thread in readers:
+            thread.start()
+        for thread in readers:
+            thread.join(timeout=SECONDS + 15)
+        stop.set()
+        edits.join(timeout=5)
+
+        # The last valid version is served once the file has settled.
+        final = "Load topic final"
+        schedule.write_text(original.replace(TOPIC, final))
+        served = b""
+        for _ in range(60):
+            connection = http.client.HTTPConnection(host, timeout=10)
+            connection.request("GET", "/calendar.ics")
+            served = connection.getresponse().read()
+            connection.close()
+            if final.encode() in served:
+                break
+            time.sleep(0.1)
+
+    assert not checker.problems, f"{len(checker.problems)} problems: {checker.problems[:10]}"
+    assert final.encode() in served, "the last edit was never published"
+    assert checker.statuses.get(200, 0) > 50 and checker.statuses.get(304, 0) > 50, checker.statuses
+    assert len(written) >= 8, "too few rewrites to mean anything"
+    assert len(checker.parsed) >= 3, "the server never published a rewritten version"
