@@ -5,8 +5,9 @@ moves). The feed itself must stay byte-identical while nothing changes, so these
 come from the clock at render time. Instead we remember, per event (UID plus RECURRENCE-ID),
 a digest of its content, its SEQUENCE and the time of its last change. When a new schedule
 version is loaded, every event whose digest changed gets SEQUENCE + 1 and the time of the edit;
-the others keep their stamp. Entries for events that disappear are kept, so an event that comes
-back later never goes back to a lower SEQUENCE.
+the others keep their stamp. An event that disappears keeps its entry, marked removed and dated
+by the edit (so the feed's Last-Modified moves), and one that comes back later goes on from its
+old SEQUENCE, never lower.
 
 The stamps live in a small JSON file beside schedule.yaml (``schedule.stamps.json``), written
 atomically by the edges (``feed stamp``, or the app when the file is writable). This module is
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 FORMAT = 1
+REMOVED = ""  # the digest of an event that is no longer in the feed
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,11 @@ def restamp(
             result[key] = Stamp(0, edited, digest)
         elif old.digest != digest:
             result[key] = Stamp(old.sequence + 1, max(edited, old.modified), digest)
+    for key, old in previous.items():
+        if key not in digests and old.digest != REMOVED:
+            # Removing an event changes the feed too: its Last-Modified must move, or a client
+            # revalidating with If-Modified-Since alone would keep the removed event.
+            result[key] = Stamp(old.sequence, max(edited, old.modified), REMOVED)
     return result
 
 

@@ -312,17 +312,14 @@ def test_a_real_edit_moves_etag_and_last_modified_of_the_feeds_it_touches(dated_
     assert untouched.headers["Last-Modified"] == http_date(T0)
 
 
-@pytest.mark.xfail(
-    reason="Last-Modified comes from the stamps of events still present: deleting an event "
-    "changes the bytes but not the date, so If-Modified-Since clients (Apple) keep the deleted "
-    "event. Fix in stamps.restamp (see the report)."
-)
 @pytest.mark.parametrize(
     "removed",
     ["      2026-11-03: After the fall change\n", "      2026-06-09: {topic: One-day summit}\n"],
     ids=["an-override", "a-one-off"],
 )
 def test_deleting_an_event_moves_last_modified(dated_app, schedule_file, removed):
+    """Regression: Last-Modified came from the events still present, so a deleted event
+    changed the bytes but not the date, and If-Modified-Since clients (Apple) kept it."""
     client = dated_app.test_client()
     before = client.get("/calendar.ics")
     text = schedule_file.read_text()

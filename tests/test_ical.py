@@ -191,7 +191,15 @@ class TestEditingOneSession:
         key = "weekly@example.org/20260310T110000"
         assert [first[key].sequence, second[key].sequence, third[key].sequence] == [0, 1, 2]
 
-    def test_a_removed_session_keeps_its_sequence_for_when_it_comes_back(self):
-        _, _, first, second = self.edit("      2026-11-03: After the fall change\n", "")
-        key = "weekly@example.org/20261103T110000"
-        assert second[key] == first[key]
+
+def test_an_event_that_comes_back_goes_on_from_its_old_sequence():
+    sched = load(SCHEDULES[0])
+    first = ical.stamps_for(sched, {}, EDITED)
+    without = schedule.load(
+        SCHEDULES[0].read_text().replace("      2026-11-03: After the fall change\n", "")
+    )
+    second = ical.stamps_for(without, first, LATER)
+    key = "weekly@example.org/20261103T110000"
+    assert (second[key].sequence, second[key].modified, second[key].digest) == (0, LATER, "")
+    third = ical.stamps_for(sched, second, LATER + dt.timedelta(days=1))
+    assert third[key].sequence == 1
