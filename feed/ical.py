@@ -68,12 +68,30 @@ def stamp_key(event: Event) -> str:
     return key
 
 
-def digests(schedule: Schedule) -> dict[str, str]:
+@dataclass(frozen=True)
+class EventBytes:
+    """One VEVENT serialized once, without its stamps: the digest input and the feed's part."""
+
+    key: str  # stamp key of the subscription feed's event it comes from
+    series: str
+    body: bytes  # "BEGIN:VEVENT\r\n ... END:VEVENT\r\n" without DTSTAMP/LAST-MODIFIED/SEQUENCE
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()[:16]
+
+
+def events(schedule: Schedule, options: Options = SUBSCRIPTION) -> list[EventBytes]:
+    """Every VEVENT of a feed variant, serialized once, masters before their overrides."""
+    return [
+        EventBytes(key, series_id, event.to_ical())
+        for event, key, series_id in _events(schedule, options)
+    ]
+
+
+def digests(schedule: Schedule, blocks: list[EventBytes] | None = None) -> dict[str, str]:
     """A digest of each VEVENT's content (stamps excluded) in the subscription feed."""
-    return {
-        key: hashlib.sha256(e.to_ical()).hexdigest()[:16]
-        for e, key in _events(schedule, SUBSCRIPTION)
-    }
+    return {block.key: block.digest for block in blocks or events(schedule)}
 
 
 def stamps_for(
@@ -84,9 +102,15 @@ def stamps_for(
 
 
 def render(
-    schedule: Schedule, stamps: Mapping[str, Stamp], options: Options = SUBSCRIPTION
+    schedule: Schedule,
+    stamps: Mapping[str, Stamp],
+    options: Options = SUBSCRIPTION,
+    blocks: list[EventBytes] | None = None,
 ) -> bytes:
-    """The feed as bytes: CRLF lines folded at 75 octets, deterministic for the same input."""
+    """The feed as bytes: CRLF lines folded at 75 octets, deterministic for the same input.
+
+    ``blocks`` are the variant's events when already serialized (see :func:`events`): the
+    subscription feed and every series' feed share them, so each event is serialized once."""
     cal = Calendar()
     cal.add("PRODID", PRODID)
     cal.add("VERSION", "2.0")
@@ -106,10 +130,30 @@ def render(
     if not options.expand:
         for tzid, (first, last) in sorted(_zone_years(schedule, options).items()):
             cal.add_component(vtimezone.component(tzid, first, last))
-    for event, key in _events(schedule, options):
-        _stamp(event, key, stamps)
-        cal.add_component(event)
-    return cal.to_ical()
+    if blocks is None:
+        blocks = events(schedule, options)
+    head = cal.to_ical()
+    assert head.endswith(END_CALENDAR)
+    parts = [head[: -len(END_CALENDAR)]]
+    for block in blocks:
+        parts += [block.body[: -len(END_EVENT)], stamp_lines(block.key, stamps), END_EVENT]
+    parts.append(END_CALENDAR)
+    return b"".join(parts)
+
+
+END_CALENDAR = b"END:VCALENDAR\r\n"
+END_EVENT = b"END:VEVENT\r\n"
+
+
+def stamp_lines(key: str, stamps: Mapping[str, Stamp]) -> bytes:
+    """DTSTAMP, LAST-MODIFIED and SEQUENCE of one event, the last properties of its VEVENT.
+
+    Variants hold events the subscription feed lacks (cancelled weeks shown, expanded
+    occurrences): they follow the event they come from, else their series' master, whose
+    SEQUENCE rises whenever a week is cancelled."""
+    stamp = stamps.get(key) or stamps.get(key.split("/")[0]) or Stamp(0, EPOCH, "")
+    when = stamp.modified.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"DTSTAMP:{when}\r\nLAST-MODIFIED:{when}\r\nSEQUENCE:{stamp.sequence}\r\n".encode()
 
 
 def render_occurrence(
@@ -125,9 +169,11 @@ def render_occurrence(
         year = occurrence.date.year
         cal.add_component(vtimezone.component(occurrence.series.timezone, year, year))
     event = _event(schedule, occurrence, occurrence_uid(schedule, occurrence))
-    _stamp(event, source_key(schedule, occurrence), stamps)
-    cal.add_component(event)
-    return cal.to_ical()
+    body = event.to_ical()[: -len(END_EVENT)]
+    head = cal.to_ical()[: -len(END_CALENDAR)]
+    return b"".join(
+        [head, body, stamp_lines(source_key(schedule, occurrence), stamps), END_EVENT, END_CALENDAR]
+    )
 
 
 def source_key(schedule: Schedule, occurrence: Occurrence) -> str:
@@ -148,16 +194,6 @@ def feed_name(schedule: Schedule, options: Options) -> str:
         if series and series.title != schedule.name:
             name = f"{schedule.name} - {series.title}"
     return re.sub(r"\s*[,;\\\n]\s*", " ", name).strip()
-
-
-def _stamp(event: Event, key: str, stamps: Mapping[str, Stamp]) -> None:
-    # Variants hold events the subscription feed lacks (cancelled weeks shown, expanded
-    # occurrences): they follow the event they come from, else their series' master, whose
-    # SEQUENCE rises whenever a week is cancelled.
-    stamp = stamps.get(key) or stamps.get(key.split("/")[0]) or Stamp(0, EPOCH, "")
-    event.add("DTSTAMP", stamp.modified)
-    event.add("LAST-MODIFIED", stamp.modified)
-    event.add("SEQUENCE", stamp.sequence)
 
 
 def _zone_years(schedule: Schedule, options: Options) -> dict[str, tuple[int, int]]:
@@ -182,25 +218,27 @@ def _selected(schedule: Schedule, options: Options) -> Iterable[Series]:
     return [s for s in schedule.series if options.series is None or s.id in options.series]
 
 
-def _events(schedule: Schedule, options: Options) -> list[tuple[Event, str]]:
+def _events(schedule: Schedule, options: Options) -> list[tuple[Event, str, str]]:
     """Every VEVENT of the feed, without stamps, masters before their overrides, each with
-    the stamp key of the subscription feed's event it comes from."""
-    result: list[tuple[Event, str]] = []
+    the stamp key of the subscription feed's event it comes from, and its series id."""
+    result: list[tuple[Event, str, str]] = []
     for series in _selected(schedule, options):
         whole = options.tag is None or options.tag in series.tags
         if options.expand:
-            result.extend(_expanded(schedule, series, options))
+            found = _expanded(schedule, series, options)
         elif series.weekly and whole:
-            result.extend(_weekly(schedule, series, options))
+            found = _weekly(schedule, series, options)
         elif series.weekly:
-            result.extend(_tagged_weekly(schedule, series, options))
+            found = _tagged_weekly(schedule, series, options)
         else:
+            found = []
             for session in series.sessions:
                 if not _wanted(series, session, options):
                     continue
                 occurrence = occurrences.one_off(series, session)
                 event_uid = uid(schedule, series, session.date)
-                result.append((_event(schedule, occurrence, event_uid), event_uid))
+                found.append((_event(schedule, occurrence, event_uid), event_uid))
+        result += [(event, key, series.id) for event, key in found]
     return result
 
 

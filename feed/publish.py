@@ -10,6 +10,7 @@ problems for ``/healthz``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import hashlib
@@ -96,8 +97,11 @@ class Version:
         stamp_map: dict[str, stamps.Stamp],
         source: bytes,
         warnings: tuple[Problem, ...] = (),
+        blocks: list[ical.EventBytes] | None = None,
     ):
         self.schedule = schedule
+        # The subscription feed's events, serialized once: every series' feed reuses them.
+        self._blocks = ical.events(schedule) if blocks is None else blocks
         self.stamps = stamp_map
         self.source_digest = hashlib.sha256(source).hexdigest()
         self.warnings = warnings
@@ -135,7 +139,12 @@ class Version:
         """The iCalendar feed for options, rendered once per version."""
 
         def build() -> Document:
-            body = ical.render(self.schedule, self.stamps, options)
+            blocks = None
+            if dataclasses.replace(options, series=None) == ical.SUBSCRIPTION:
+                blocks = [
+                    b for b in self._blocks if options.series is None or b.series in options.series
+                ]
+            body = ical.render(self.schedule, self.stamps, options, blocks)
             selected = {
                 s.id
                 for s in self.schedule.series
@@ -172,10 +181,11 @@ def build_version(
     schedule, problems = check(source, path)
     if schedule is None:
         return None, problems
-    digests = {**ical.digests(schedule), **meta_digests(schedule)}
+    blocks = ical.events(schedule)
+    digests = {**ical.digests(schedule, blocks), **meta_digests(schedule)}
     new_stamps = stamps.restamp(previous, digests, edited)
     warnings = tuple(p for p in problems if p.warning)
-    return Version(schedule, new_stamps, source, warnings), problems
+    return Version(schedule, new_stamps, source, warnings, blocks), problems
 
 
 def stamps_path_for(schedule_path: Path) -> Path:
