@@ -10,8 +10,10 @@ problems for ``/healthz``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
 import gzip
 import hashlib
 import logging
@@ -210,6 +212,7 @@ def write_atomically(path: Path, text: str) -> bool:
     except OSError:
         return False
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; the file is for other readers too
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
@@ -309,6 +312,12 @@ class Publisher:
             self._lock.release()
 
     def _load(self, source: bytes, edited: dt.datetime) -> None:
+        # Several worker processes reload the same file: one at a time, so each reads the
+        # stamps the previous one wrote, and all of them publish the same bytes.
+        with _exclusive(self.stamps_path if self.write_stamps else None):
+            self._load_locked(source, edited)
+
+    def _load_locked(self, source: bytes, edited: dt.datetime) -> None:
         # The stamps file may be read-only (or behind): never let a SEQUENCE fall below one
         # this process already published.
         published = self.version.stamps if self.version else {}
@@ -351,6 +360,25 @@ class Publisher:
             log.error("%s", problem)
         if self.version is not None:
             log.error("%s is invalid; still serving the last good version", self.path)
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path | None):
+    """An advisory lock beside path, shared by every process of the app (none if None or if
+    the folder is read-only)."""
+    handle = None
+    if path is not None:
+        try:
+            handle = open(path.with_name(f".{path.name}.lock"), "a")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except OSError:
+            handle = None
+    try:
+        yield
+    finally:
+        if handle is not None:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:

@@ -34,6 +34,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("FEED")
     if test_config:
         app.config.update(test_config)
+    for name in ("MAX_AGE", "STALE_WHILE_REVALIDATE", "SETTLE_SECONDS", "CHECK_INTERVAL"):
+        # Fail at start with the setting's name, not with a 500 on every request.
+        try:
+            if float(app.config[name]) < 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"FEED_{name}={app.config[name]!r} is not a number of seconds (0 or more)"
+            ) from None
     app.extensions["feed.publisher"] = Publisher(
         app.config["SCHEDULE"],
         stamps_path=app.config["STAMPS"],

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -21,13 +22,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 20.0) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 20.0, log=None) -> None:
+    """Poll url until it answers; fail with the server's last log lines if it dies."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            if log is not None:
+                log.seek(0)
+                output = log.read()
+            else:
+                output = process.stderr.read() if process.stderr else b""
             raise RuntimeError(
                 f"server exited with {process.returncode}: "
-                f"{process.stderr.read().decode(errors='replace')[-2000:]}"
+                f"{output.decode(errors='replace')[-2000:]}"
             )
         try:
             with urllib.request.urlopen(url, timeout=1):
@@ -44,6 +51,7 @@ def gunicorn(
     """Run the app under a real gunicorn on 127.0.0.1; yields its base URL."""
     port = free_port()
     environ = {**os.environ, "FEED_SCHEDULE": str(schedule), **(env or {})}
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -63,11 +71,11 @@ def gunicorn(
         ],
         env=environ,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,  # a file, not a pipe: a chatty server never blocks on a full pipe
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base + "/healthz", process)
+        wait_until_up(base + "/healthz", process, log=log)
         yield base
     finally:
         process.terminate()
@@ -76,5 +84,4 @@ def gunicorn(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr:
-            process.stderr.close()
+        log.close()

@@ -126,3 +126,8 @@ def test_cached_documents_are_bounded_but_the_feeds_stay(app, monkeypatch):
     assert len(current._documents) == len(pinned) + 3
     assert [k for k in current._documents][-3:] == [("page", 7), ("page", 8), ("page", 9)]
     assert all(key in current._documents for key in pinned)
+
+
+def test_a_bad_setting_stops_the_app_at_start_with_its_name(schedule_file):
+    with pytest.raises(ValueError, match=r"FEED_MAX_AGE='abc' is not a number of seconds"):
+        create_app({"SCHEDULE": str(schedule_file), "MAX_AGE": "abc"})
