@@ -36,11 +36,32 @@ def schedule_file(tmp_path) -> Path:
     return path
 
 
+# "Now" for the app in tests: before the March sessions of tests/schedules/small.yaml.
+NOW = "2026-03-01T12:00:00Z"
+
+
 @pytest.fixture
-def app(schedule_file):
-    return create_app(
-        {"SCHEDULE": str(schedule_file), "SETTLE_SECONDS": 0, "CHECK_INTERVAL": 0, "TESTING": True}
-    )
+def make_app():
+    """Build an app on a schedule file: reloads at once, and the clock pinned to NOW."""
+
+    def make(schedule_file, **config):
+        return create_app(
+            {
+                "SCHEDULE": str(schedule_file),
+                "SETTLE_SECONDS": 0,
+                "CHECK_INTERVAL": 0,
+                "TESTING": True,
+                "NOW": NOW,
+                **config,
+            }
+        )
+
+    return make
+
+
+@pytest.fixture
+def app(make_app, schedule_file):
+    return make_app(schedule_file)
 
 
 @pytest.fixture

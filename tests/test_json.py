@@ -13,28 +13,10 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from feed import create_app, jsonfeed
+from feed import jsonfeed
 
 NOW = "2026-03-01T12:00:00Z"
 SCHEDULES = Path(__file__).parent / "schedules"
-
-
-def make_app(schedule_file, **config):
-    return create_app(
-        {
-            "SCHEDULE": str(schedule_file),
-            "SETTLE_SECONDS": 0,
-            "CHECK_INTERVAL": 0,
-            "TESTING": True,
-            "NOW": NOW,
-            **config,
-        }
-    )
-
-
-@pytest.fixture
-def app(schedule_file):
-    return make_app(schedule_file)
 
 
 def sessions(client, query=""):
@@ -265,7 +247,7 @@ def test_last_modified_is_not_before_today(app, client):
     assert response.headers["Last-Modified"] == "Tue, 01 Jan 2030 08:00:00 GMT"
 
 
-def test_public_url_comes_from_calendar_url(tmp_path):
+def test_public_url_comes_from_calendar_url(tmp_path, make_app):
     path = tmp_path / "schedule.yaml"
     path.write_text(
         (SCHEDULES / "small.yaml")
@@ -319,7 +301,7 @@ def test_next_ics(client):
     assert str(event["SUMMARY"]) == "Community Meeting: Moved to Wednesday afternoon"
 
 
-def test_next_404_when_nothing_is_coming(tmp_path):
+def test_next_404_when_nothing_is_coming(tmp_path, make_app):
     path = tmp_path / "schedule.yaml"
     path.write_text(
         textwrap.dedent(

@@ -15,7 +15,7 @@ import icalendar
 import pytest
 import segno
 
-from feed import create_app, site
+from feed import site
 
 NOW = "2026-03-01T12:00:00Z"
 SCHEDULES = Path(__file__).parent / "schedules"
@@ -24,24 +24,6 @@ CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 HOSTILE_TOPIC = "<img src=x onerror=alert(1)>"
-
-
-def make_app(schedule_file, **config):
-    return create_app(
-        {
-            "SCHEDULE": str(schedule_file),
-            "SETTLE_SECONDS": 0,
-            "CHECK_INTERVAL": 0,
-            "TESTING": True,
-            "NOW": NOW,
-            **config,
-        }
-    )
-
-
-@pytest.fixture
-def app(schedule_file):
-    return make_app(schedule_file)
 
 
 def write(tmp_path, text: str) -> Path:
@@ -126,7 +108,7 @@ def test_subscribe_links_from_the_request_host(client):
     assert copy["type"] == "button"
 
 
-def test_subscribe_links_from_calendar_url(tmp_path):
+def test_subscribe_links_from_calendar_url(tmp_path, make_app):
     path = tmp_path / "schedule.yaml"
     small = (SCHEDULES / "small.yaml").read_text()
     path.write_text(small.replace("  domain: example.org\n", "  url: https://meet.example.org\n"))
@@ -227,7 +209,7 @@ def test_archive_by_year(client):
     assert "Add to calendar" not in archive
 
 
-def test_page_texts_backlog_and_feeds(tmp_path):
+def test_page_texts_backlog_and_feeds(tmp_path, make_app):
     path = write(
         tmp_path,
         """\
@@ -333,7 +315,7 @@ series:
 """
 
 
-def test_schedule_text_is_escaped(tmp_path):
+def test_schedule_text_is_escaped(tmp_path, make_app):
     client = make_app(write(tmp_path, HOSTILE)).test_client()
     html, elements = page(client)
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
@@ -530,7 +512,7 @@ def test_join_redirects_to_the_next_session(app, client):
     assert client.get("/join").headers["Location"] == "https://zoom.example.org/j/123?pwd=a,b;c"
 
 
-def test_join_uses_the_session_own_link(tmp_path):
+def test_join_uses_the_session_own_link(tmp_path, make_app):
     path = write(
         tmp_path,
         """\
@@ -551,7 +533,7 @@ def test_join_uses_the_session_own_link(tmp_path):
     assert response.headers["Location"] == "https://zoom.example.org/j/guest"
 
 
-def test_join_404_without_a_join_link(tmp_path):
+def test_join_404_without_a_join_link(tmp_path, make_app):
     path = write(
         tmp_path,
         """\
