@@ -1,16 +1,21 @@
 """Static export: the documents the app serves, as files any static host or CDN can serve.
 
-The bytes come from the same :class:`~feed.publish.Version` methods the routes call, so a file
-is byte-identical to the app's response for the same schedule and stamps (same ETag). Beside
-them go header rules the host cannot guess: a ``_headers`` file (Netlify, Cloudflare Pages) and
-an ``nginx.conf`` snippet, both with Content-Type, Cache-Control and CORS for every file.
+The feeds come from the same :class:`~feed.publish.Version` methods the routes call, so a file
+is byte-identical to the app's response for the same schedule and stamps (same ETag). The data
+files (``sessions.json``, ``next.json``, one ``.ics`` per session) also depend on the date and
+on the public address, so they are fetched through the app's own routes, as of the build.
+Beside them go header rules the host cannot guess: a ``_headers`` file (Netlify, Cloudflare
+Pages) and an ``nginx.conf`` snippet, both with Content-Type, Cache-Control and CORS.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from email.utils import parsedate_to_datetime
 from pathlib import Path
+
+from flask import Flask
 
 from . import ical
 from .publish import Document, Version
@@ -31,16 +36,48 @@ MAX_AGE = 3600
 STALE_WHILE_REVALIDATE = 86400
 
 
+# Data routes of the app, exported as they answer at build time.
+DATA_ROUTES = ["/sessions.json", "/next.json", "/next.ics"]
+
+
 def documents(version: Version) -> dict[str, Document]:
-    """Every exported file by its path (relative, with forward slashes)."""
+    """Every exported feed by its path (relative, with forward slashes)."""
     return {path: doc for export in EXPORTS for path, doc in export(version)}
 
 
-def headers(document: Document, max_age: int, stale: int) -> list[tuple[str, str]]:
+def data_documents(app: Flask, base_url: str) -> dict[str, tuple[Document, str]]:
+    """The data files as the app serves them at base_url now: sessions.json, next.json and
+    next.ics, and the .ics of every session the organizers wrote something for; each with the
+    Cache-Control the app sends for it (short for /next, which changes as sessions pass)."""
+    version = app.extensions["feed.publisher"].current()
+    paths = list(DATA_ROUTES)
+    for series in version.schedule.series:
+        paths += [f"/sessions/{series.id}/{s.date.isoformat()}.ics" for s in series.sessions]
+    client = app.test_client()
+    found = {}
+    for path in paths:
+        response = client.get(path, base_url=base_url)
+        if response.status_code != 200:
+            continue  # e.g. no next session: the app answers 404, the host will too
+        sent = response.headers.get("Last-Modified")  # /next sends none: it changes hourly
+        modified = parsedate_to_datetime(sent) if sent else version.last_modified
+        disposition = response.headers.get("Content-Disposition", "")
+        filename = disposition.partition('filename="')[2].rstrip('"') or None
+        document = Document(response.data, response.content_type, modified, filename)
+        found[path[1:]] = (document, response.headers["Cache-Control"])
+    return found
+
+
+def headers(
+    document: Document, max_age: int, stale: int, cache_control: str | None = None
+) -> list[tuple[str, str]]:
     """The response headers a static host must add for document (the app sends the same)."""
     found = [
         ("Content-Type", document.content_type),
-        ("Cache-Control", f"public, max-age={max_age}, stale-while-revalidate={stale}"),
+        (
+            "Cache-Control",
+            cache_control or f"public, max-age={max_age}, stale-while-revalidate={stale}",
+        ),
         ("Access-Control-Allow-Origin", "*"),
         ("Access-Control-Expose-Headers", "ETag, Last-Modified"),
         ("X-Content-Type-Options", "nosniff"),
@@ -50,16 +87,19 @@ def headers(document: Document, max_age: int, stale: int) -> list[tuple[str, str
     return found
 
 
-def netlify_headers(docs: dict[str, Document], max_age: int, stale: int) -> str:
+def netlify_headers(
+    docs: dict[str, Document], max_age: int, stale: int, cache: dict[str, str]
+) -> str:
     """``_headers`` for Netlify and Cloudflare Pages: one exact-path rule per file."""
     blocks = []
     for path, doc in sorted(docs.items()):
-        lines = [f"/{path}"] + [f"  {k}: {v}" for k, v in headers(doc, max_age, stale)]
+        rules = headers(doc, max_age, stale, cache.get(path))
+        lines = [f"/{path}"] + [f"  {k}: {v}" for k, v in rules]
         blocks.append("\n".join(lines))
     return "\n".join(blocks) + "\n"
 
 
-def nginx_conf(docs: dict[str, Document], max_age: int, stale: int) -> str:
+def nginx_conf(docs: dict[str, Document], max_age: int, stale: int, cache: dict[str, str]) -> str:
     """An nginx snippet for a ``server`` block whose ``root`` is the export folder."""
     out = [
         "# Generated by `feed build`: include it in a server block whose root is this folder.",
@@ -67,7 +107,7 @@ def nginx_conf(docs: dict[str, Document], max_age: int, stale: int) -> str:
         "# when each document last changed) and answers If-None-Match/If-Modified-Since itself.",
     ]
     for path, doc in sorted(docs.items()):
-        rules = headers(doc, max_age, stale)
+        rules = headers(doc, max_age, stale, cache.get(path))
         out.append(f"location = /{path} {{")
         out.append("    types { }")
         out.append(f'    default_type "{rules[0][1]}";')
@@ -81,6 +121,7 @@ def export(
     outdir: str | os.PathLike,
     max_age: int = MAX_AGE,
     stale: int = STALE_WHILE_REVALIDATE,
+    data: dict[str, tuple[Document, str]] | None = None,
 ) -> list[Path]:
     """Write every document plus ``_headers`` and ``nginx.conf`` into outdir; return the paths.
 
@@ -88,7 +129,9 @@ def export(
     the file (nginx, Apache, most CDNs' origins) send the same value the app does.
     """
     root = Path(outdir)
-    docs = documents(version)
+    data = data or {}
+    docs = {**documents(version), **{path: doc for path, (doc, _) in data.items()}}
+    cache = {path: cache_control for path, (_, cache_control) in data.items()}
     written = []
     for path, doc in docs.items():
         target = root / path
@@ -98,8 +141,8 @@ def export(
         os.utime(target, (stamp, stamp))
         written.append(target)
     for name, text in (
-        ("_headers", netlify_headers(docs, max_age, stale)),
-        ("nginx.conf", nginx_conf(docs, max_age, stale)),
+        ("_headers", netlify_headers(docs, max_age, stale, cache)),
+        ("nginx.conf", nginx_conf(docs, max_age, stale, cache)),
     ):
         (root / name).write_text(text, encoding="utf-8")
         written.append(root / name)

@@ -135,22 +135,97 @@ def stamp(schedule_path):
 @schedule_option
 @click.argument("outdir", type=click.Path(file_okay=False))
 @click.option("--max-age", default=3600, show_default=True, help="Cache-Control max-age.")
-def build(schedule_path, outdir, max_age):
-    """Write every feed as static files into OUTDIR, for any static host or CDN.
+@click.option(
+    "--url",
+    help="The public address the files will be served from (default: calendar.url). "
+    "Needed for the data files, whose links are absolute.",
+)
+def build(schedule_path, outdir, max_age, url):
+    """Write every feed and data file as static files into OUTDIR, for any static host.
 
-    The files are byte-identical to what the app serves for the same schedule and stamps.
-    OUTDIR also gets _headers (Netlify, Cloudflare Pages) and nginx.conf with the
-    Content-Type, Cache-Control and CORS headers those hosts cannot guess.
+    The files are byte-identical to what the app serves for the same schedule and stamps:
+    calendar.ics and series/<id>.ics, and with a public address also sessions.json,
+    next.json, next.ics and sessions/<series>/<date>.ics as of now (rebuild daily to keep
+    "next" current). OUTDIR also gets _headers (Netlify, Cloudflare Pages) and nginx.conf
+    with the Content-Type, Cache-Control and CORS headers those hosts cannot guess.
 
     \b
     Example:
-        feed build public/
+        feed build public/ --url https://cloud2030.org
     """
-    from .build import export
+    from .build import data_documents, export
 
-    written = export(_version(schedule_path), outdir, max_age=max_age)
-    for path in written:
+    _, problems = _check_file(schedule_path)
+    if _errors(problems):
+        _print_problems(problems)
+        raise SystemExit(1)
+    app = create_app({"SCHEDULE": str(Path(schedule_path).resolve()), "WRITE_STAMPS": False})
+    version = app.extensions["feed.publisher"].current()
+    base = url or version.schedule.url
+    data = data_documents(app, base) if base else {}
+    if not base:
+        click.echo("note: no --url and no calendar.url: exporting the feeds only", err=True)
+    for path in export(version, outdir, max_age=max_age, data=data):
         click.echo(str(path))
+
+
+@cli.command()
+@schedule_option
+@click.argument("old")
+@click.argument("new", required=False)
+def diff(schedule_path, old, new):
+    """Show what subscribers will see change between two versions of the schedule.
+
+    OLD and NEW are files or git revisions of the schedule file; without NEW, the working
+    file. Exits 0 when nothing visible changed (comments, formatting), 1 when something did,
+    2 when a version is invalid or cannot be read.
+
+    \b
+    Example:
+        feed diff HEAD~1            # last commit vs the file being edited
+        feed diff HEAD~1 HEAD
+        feed diff old.yaml new.yaml
+    """
+    from .diff import diff_texts
+
+    old_name, old_text = _version_text(old, schedule_path)
+    new_name, new_text = _version_text(new, schedule_path)
+    report = diff_texts(old_text, new_text, old_name, new_name)
+    if not report.valid:
+        _print_problems([*report.old_problems, *report.new_problems])
+        raise SystemExit(2)
+    for line in report.lines:
+        click.echo(line)
+    if not report.lines:
+        click.echo("no changes subscribers will see")
+    raise SystemExit(report.exit_code)
+
+
+def _version_text(which, schedule_path) -> tuple[str, bytes]:
+    """A version of the schedule by file path or git revision (None: the working file)."""
+    import subprocess
+
+    path = Path(schedule_path if which is None else which)
+    if which is None or path.is_file():
+        try:
+            return str(path), path.read_bytes()
+        except OSError as exc:
+            click.echo(f"Error: {path}: {exc.strerror}", err=True)
+            raise SystemExit(2) from exc
+    schedule = Path(schedule_path).resolve()
+    result = subprocess.run(
+        ["git", "-C", str(schedule.parent), "show", f"{which}:./{schedule.name}"],
+        capture_output=True,
+    )
+    if result.returncode != 0:
+        reason = result.stderr.decode(errors="replace").strip().splitlines()
+        click.echo(
+            f"Error: {which!r} is neither a file nor a git revision of {schedule.name}"
+            + (f" ({reason[-1]})" if reason else ""),
+            err=True,
+        )
+        raise SystemExit(2)
+    return f"{which}:{schedule.name}", result.stdout
 
 
 def _check_file(path):

@@ -19,19 +19,36 @@ SCHEDULES = {"small": HERE / "schedules" / "small.yaml", "bundled": HERE.parent 
 HEADER_FILES = {"_headers", "nginx.conf"}
 
 
+NOW = "2026-03-01T12:00:00Z"
+URL = "https://meet.example.org"
+
+
 @pytest.fixture(params=sorted(SCHEDULES))
-def exported(request, tmp_path):
-    """(test client, export folder) for one schedule; the app runs first and writes stamps."""
+def exported(request, tmp_path, monkeypatch):
+    """(app, test client, export folder) for one schedule, built as of NOW for URL; the app
+    runs first and writes stamps."""
     schedule = tmp_path / "site" / "schedule.yaml"
     schedule.parent.mkdir()
     shutil.copy(SCHEDULES[request.param], schedule)
-    app = create_app({"SCHEDULE": str(schedule), "TESTING": True})
+    app = create_app({"SCHEDULE": str(schedule), "TESTING": True, "NOW": NOW})
     client = app.test_client()
     client.get("/calendar.ics")
     out = tmp_path / "public"
-    result = CliRunner().invoke(cli, ["build", str(out), "--schedule", str(schedule)])
+    monkeypatch.setenv("FEED_NOW", NOW)
+    args = ["build", str(out), "--schedule", str(schedule), "--url", URL]
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    return app, client, out
+    return app, Client(client), out
+
+
+class Client:
+    """The app's test client, asked at the public address the export was built for."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, path, **kwargs):
+        return self.client.get(path, base_url=URL, **kwargs)
 
 
 def exported_files(out: Path) -> dict[str, bytes]:
@@ -54,12 +71,27 @@ def test_every_exported_file_is_byte_identical_to_the_app_with_the_same_etag(exp
             assert response.headers["ETag"] == '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def test_the_export_holds_every_feed_the_app_serves(exported):
+def test_the_export_holds_every_feed_and_data_file_the_app_serves(exported):
     app, client, out = exported
     schedule = app.extensions["feed.publisher"].version.schedule
-    expected = {"calendar.ics", "robots.txt"} | {f"series/{s.id}.ics" for s in schedule.series}
+    expected = {"calendar.ics", "robots.txt", "sessions.json", "next.json", "next.ics"}
+    expected |= {f"series/{s.id}.ics" for s in schedule.series}
+    expected |= {
+        f"sessions/{series.id}/{session.date}.ics"
+        for series in schedule.series
+        for session in series.sessions
+    }
     assert set(exported_files(out)) == expected
     assert len(EXPORTS) >= 3
+
+
+def test_without_a_public_address_only_the_feeds_are_exported(tmp_path):
+    out = tmp_path / "public"
+    result = CliRunner().invoke(cli, ["build", str(out), "--schedule", str(SCHEDULES["small"])])
+    assert result.exit_code == 0
+    assert "note: no --url and no calendar.url: exporting the feeds only" in result.output
+    assert not (out / "sessions.json").exists()
+    assert (out / "calendar.ics").exists()
 
 
 def test_header_rules_match_what_the_app_sends(exported):
