@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +16,11 @@ from .web import BUNDLED_SCHEDULE, create_app
 
 
 def default_schedule() -> str:
-    return os.environ.get("FEED_SCHEDULE") or str(BUNDLED_SCHEDULE)
+    """$FEED_SCHEDULE, else schedule.yaml in the current folder, else the bundled one."""
+    if os.environ.get("FEED_SCHEDULE"):
+        return os.environ["FEED_SCHEDULE"]
+    here = Path("schedule.yaml")
+    return str(here) if here.is_file() else str(BUNDLED_SCHEDULE)
 
 
 schedule_option = click.option(
@@ -23,7 +28,7 @@ schedule_option = click.option(
     "schedule_path",
     type=click.Path(dir_okay=False),
     default=default_schedule,
-    show_default="$FEED_SCHEDULE or the bundled schedule.yaml",
+    show_default="$FEED_SCHEDULE, ./schedule.yaml or the bundled one",
     help="The schedule file.",
 )
 
@@ -203,8 +208,6 @@ def diff(schedule_path, old, new):
 
 def _version_text(which, schedule_path) -> tuple[str, bytes]:
     """A version of the schedule by file path or git revision (None: the working file)."""
-    import subprocess
-
     path = Path(schedule_path if which is None else which)
     if which is None or path.is_file():
         try:

@@ -30,7 +30,8 @@ class Problem:
         text = f"{where}{kind}{key}{self.message}"
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        # One problem, one line: a key or value holding a line break must not split it.
+        return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class ScheduleError(ValueError):

@@ -198,6 +198,7 @@ ONE_OFF_ONLY = ("at", "ends")
 TOP_KEYS = ("calendar", "page", "series")
 
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_SHORT_YEAR = re.compile(r"^(\d{1,3}|\d{5,})-\d{1,2}-\d{1,2}$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _DURATION = re.compile(r"^(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?$")
 _ISO_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$")
@@ -213,6 +214,8 @@ class _Validator:
     def __init__(self, path: str, problems: list[Problem]):
         self.path = path
         self.problems = problems
+        # Where each weekly session's `moved:` value is, for the checks that compare sessions.
+        self.moved_nodes: dict[tuple[str, dt.date], Value] = {}
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -240,7 +243,7 @@ class _Validator:
             self.error(
                 dup,
                 f"{key}.{dup.text()}" if key else dup.text(),
-                f"{dup.text()!r} is given twice (first on line {first.line})",
+                f"{dup.text()!r} is given twice, first on line {first.line}",
                 "YAML keeps only the last one; merge the two entries",
             )
         entries = {}
@@ -258,14 +261,21 @@ class _Validator:
     ) -> str | None:
         if node is None:
             if required:
-                self.error(parent, key, f"{key.rsplit('.', 1)[-1]!r} is required")
+                name = key.rsplit(".", 1)[-1]
+                self.error(parent, key, f"{name!r} is required", f"add `{name}:` here")
             return None
         if not node.is_scalar:
-            self.error(node, key, f"expected text, got {_shown(node)}")
+            self.error(
+                node,
+                key,
+                f"expected text, got {_shown(node)}",
+                'write it on one line; put text with [ ] { } or ": " in quotes',
+            )
             return None
         if node.data is None or not str(node.data).strip():
             if required or node.data is not None:
-                self.error(node, key, "is empty", "write some text or remove the key")
+                name = key.rsplit(".", 1)[-1]
+                self.error(node, key, f"the {name} is empty", "write some text or remove the key")
             return None
         return str(node.data).strip()
 
@@ -273,13 +283,23 @@ class _Validator:
         value = self.text(node, key)
         if value is None:
             return None
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in value):
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname
+        except ValueError:  # e.g. "https://[" (an unclosed IPv6 address)
+            parts, host = None, None
+        if (
+            parts is None
+            or parts.scheme != "https"
+            or not host
+            or any(c.isspace() or ord(c) < 32 for c in value)
+        ):
             self.error(
                 node,
                 key,
                 f"{value!r} is not an https URL",
-                "links must start with https:// (calendar clients and browsers block others)",
+                "write the whole link, starting with https://; "
+                "calendar clients and browsers block other links",
             )
             return None
         return value
@@ -291,6 +311,14 @@ class _Validator:
 
     def _date_text(self, node: Value, key: str, raw: str) -> dt.date | None:
         match = _DATE.match(raw.strip())
+        if not match and (short := _SHORT_YEAR.match(raw.strip())):
+            self.error(
+                node,
+                key,
+                f"{raw!r} has the year {short[1]}",
+                "write the full four-digit year, e.g. 2022",
+            )
+            return None
         if not match:
             self.error(
                 node, key, f"{raw!r} is not a date", "write dates as YYYY-MM-DD, e.g. 2024-01-16"
@@ -328,7 +356,12 @@ class _Validator:
             return None
         return dt.time(int(match[1]), int(match[2]))
 
-    def duration(self, node: Value | None, key: str) -> dt.timedelta | None:
+    def duration(
+        self,
+        node: Value | None,
+        key: str,
+        too_long: str = "a session longer than a day should be a one-off event with `ends`",
+    ) -> dt.timedelta | None:
         if node is None:
             return None
         raw = node.text().strip()
@@ -336,19 +369,16 @@ class _Validator:
         if not (match and any(match.groups())):
             match = _ISO_DURATION.match(raw.upper())
         if not (match and any(match.groups())):
-            self.error(
-                node, key, f"{raw!r} is not a duration", "write e.g. 1h, 90m, 1h30m or PT1H30M"
-            )
+            hint = "write e.g. 1h, 90m, 1h30m or PT1H30M"
+            if raw.isdigit():
+                hint = f"add a unit: {raw}m for minutes or {raw}h for hours"
+            self.error(node, key, f"{raw!r} is not a duration", hint)
             return None
-        hours, minutes = (int(g or 0) for g in match.groups())
+        # Cap the numbers before timedelta sees them: "99999999999h" would overflow it.
+        hours, minutes = (min(int(g or 0), 100_000) for g in match.groups())
         value = dt.timedelta(hours=hours, minutes=minutes)
         if not dt.timedelta(0) < value <= dt.timedelta(hours=24):
-            self.error(
-                node,
-                key,
-                f"{raw!r} is not between 1 minute and 24 hours",
-                "a session longer than a day should be a one-off event with `ends`",
-            )
+            self.error(node, key, f"{raw!r} is not between 1 minute and 24 hours", too_long)
             return None
         return value
 
@@ -365,7 +395,12 @@ class _Validator:
     def flag_or_text(self, node: Value, key: str) -> tuple[bool, str | None]:
         """`cancelled: yes`, `cancelled: no` or `cancelled: <reason>`."""
         if not node.is_scalar:
-            self.error(node, key, f"expected yes or a reason, got {_shown(node)}")
+            self.error(
+                node,
+                key,
+                f"expected yes or a reason, got {_shown(node)}",
+                "write `cancelled: yes` or `cancelled: Thanksgiving week`",
+            )
             return True, None
         raw = node.text().strip()
         if node.data is None or not raw:
@@ -461,7 +496,7 @@ class _Validator:
                     node,
                     "series",
                     "expected a mapping of series by id",
-                    "e.g. series:\n  weekly-meeting:\n    title: ...",
+                    "indent each series under `series:` by its id, e.g. `weekly-meeting:`",
                 )
             else:
                 entries = self.mapping(node, "series", tuple(k.text() for k, _ in node.data))
@@ -516,7 +551,14 @@ class _Validator:
                 "e.g. cloud2030.org; it makes event UIDs globally unique",
             )
             domain = None
-        refresh = self.duration(entries.get("refresh"), "calendar.refresh") or DEFAULT_REFRESH
+        refresh = (
+            self.duration(
+                entries.get("refresh"),
+                "calendar.refresh",
+                "calendar clients check for changes every few hours; e.g. refresh: 6h",
+            )
+            or DEFAULT_REFRESH
+        )
         url = self.url(entries.get("url"), "calendar.url")
         tags = []
         tag_node = entries.get("tags")
@@ -526,7 +568,7 @@ class _Validator:
                     tag_node,
                     "calendar.tags",
                     "expected a mapping of tag: description",
-                    "e.g. tags:\n    platform-engineering: Platform Engineering Topic",
+                    "one tag per line under `tags:`, e.g. `ops: Technical Ops Series`",
                 )
             else:
                 names = tuple(k.text() for k, _ in tag_node.data)
@@ -728,14 +770,14 @@ class _Validator:
                 node,
                 key,
                 f"expected sessions keyed by date, got {_shown(node)}",
-                "e.g. sessions:\n      2024-01-16: Topic of the day",
+                "one date per line under `sessions:`, e.g. `2024-01-16: Topic of the day`",
             )
             return ()
         for dup, first in node.duplicates:
             self.error(
                 dup,
                 f"{key}.{dup.text()}",
-                f"{dup.text()} is listed twice (first on line {first.line})",
+                f"{dup.text()} is listed twice, first on line {first.line}",
                 "YAML would silently keep only the second; merge the two entries",
             )
         result: list[Session] = []
@@ -750,7 +792,7 @@ class _Validator:
                 self.error(
                     key_node,
                     skey,
-                    f"{date} is listed twice (first on line {seen_dates[date].line})",
+                    f"{date} is listed twice, first on line {seen_dates[date].line}",
                     "merge the two entries",
                 )
                 continue
@@ -762,7 +804,7 @@ class _Validator:
                     f"{date} is listed after {previous}",
                     "keep sessions in date order so the file stays easy to read",
                 )
-            previous = max(previous, date) if previous else date
+            previous = date
             session = self.session(key_node, value, date, skey, series, tags)
             if session is not None:
                 result.append(session)
@@ -781,12 +823,12 @@ class _Validator:
     ) -> Session | None:
         weekly = series is not None and series.weekly
         if node.is_scalar:
-            topic = self.text(node, key)
+            topic = None if node.data is None else str(node.data).strip() or None
             if topic is None:
                 self.error(
                     node if node.data is not None else key_node,
                     key,
-                    "has no topic",
+                    f"{date} has no topic",
                     "write a topic, `{cancelled: yes}`, or delete the line",
                 )
                 return None
@@ -804,7 +846,7 @@ class _Validator:
                 self.error(
                     entries["topic"],
                     f"{key}.topic",
-                    "is empty",
+                    "the topic is empty",
                     "write the topic or remove the key",
                 )
         cancelled, reason = False, None
@@ -816,8 +858,9 @@ class _Validator:
                         self.error(
                             entries[name],
                             f"{key}.{name}",
-                            f"a cancelled session cannot have a {name}",
-                            "remove `cancelled`, or move the topic to another date",
+                            f"a cancelled session cannot have a {name}, "
+                            f"but {date} has {_shown(entries[name])}",
+                            f"remove `cancelled`, or move the {name} to another date",
                         )
         moved_to = None
         if "moved" in entries:
@@ -830,6 +873,7 @@ class _Validator:
                 )
             elif series is not None:
                 moved_to = self.moved(entries["moved"], f"{key}.moved", date, series)
+                self.moved_nodes[series.id, date] = entries["moved"]
         for name in ONE_OFF_ONLY:
             if name in entries and weekly:
                 self.error(
@@ -848,12 +892,25 @@ class _Validator:
                 "the last day must be on or after the first",
             )
             ends = None
+        start_time = at or (series.at if series is not None else None)
+        if ends is not None and ends > date and start_time is not None:
+            # The feed would silently drop `ends`: a timed event lasts `duration`.
+            self.error(
+                entries["ends"],
+                f"{key}.ends",
+                f"a timed event cannot end on another day, but {date} starts at "
+                f"{start_time:%H:%M} and ends on {ends}",
+                "remove `at` for an all-day event over several days, "
+                "or give a `duration` instead of `ends`",
+            )
+            ends = None
         duration = self.duration(entries.get("duration"), f"{key}.duration")
-        if not weekly and series is not None and duration and (at or series.at) is None:
+        if not weekly and series is not None and duration and start_time is None:
             self.error(
                 entries["duration"],
                 f"{key}.duration",
-                "an all-day event has no duration",
+                f"an all-day event cannot have a duration, but {date} has "
+                f"{_shown(entries['duration'])}",
                 'give a start time with at: "HH:MM", or use `ends` for several days',
             )
         if not entries and node.is_scalar:
@@ -865,7 +922,7 @@ class _Validator:
                 self.error(
                     node,
                     key,
-                    "has no topic",
+                    f"{date} has no topic",
                     "write `topic:`, or `cancelled: yes` for a week without a meeting",
                 )
         return Session(
@@ -897,7 +954,7 @@ class _Validator:
             self.error(
                 key_node,
                 key,
-                f"{date} is a {WEEKDAYS[date.weekday()].title()}, but {series.id} meets on {day}s",
+                f"{date} is a {WEEKDAYS[date.weekday()].title()}, but the series meets on {day}s",
                 f"did you mean {nearest}? If the session was moved to {date}, key it by "
                 f"its regular date and add `moved: {date}`"
                 if not moved
@@ -907,27 +964,35 @@ class _Validator:
             self.error(
                 key_node,
                 key,
-                f"{date} is before the series starts ({series.starts})",
+                f"{date} is before the series starts on {series.starts}",
                 "change the date, or move `starts` earlier",
             )
         elif series.ends and date > series.ends:
             self.error(
                 key_node,
                 key,
-                f"{date} is after the series ends ({series.ends})",
+                f"{date} is after the series ends on {series.ends}",
                 "change the date, or move `ends` later",
             )
 
     def moved(self, node: Value, key: str, date: dt.date, series: Series) -> dt.datetime | None:
+        if not node.is_scalar or node.data is None:
+            self.error(
+                node,
+                key,
+                f"expected a date or time, got {_shown(node)}",
+                'write `moved: 2024-01-15`, `moved: "10:00"` or `moved: "2024-01-15 10:00"`',
+            )
+            return None
         raw = node.text().strip()
         parts = raw.split()
         new_date, new_time = date, series.at
-        if len(parts) == 2:
+        if len(parts) == 2 and parts[0][:1].isdigit() and parts[1][:1].isdigit():
             new_date = self._date_text(node, key, parts[0])
             new_time = self._time_text(node, key, parts[1])
         elif len(parts) == 1 and ":" in raw:
             new_time = self._time_text(node, key, raw)
-        elif len(parts) == 1:
+        elif len(parts) == 1 and raw[:1].isdigit():
             new_date = self._date_text(node, key, raw)
         else:
             self.error(
@@ -944,7 +1009,7 @@ class _Validator:
             self.warn(
                 node,
                 key,
-                f"moved to its own regular time ({raw})",
+                f"{raw!r} is the session's own regular time",
                 "remove `moved`, or give the new date or time",
             )
             return None
@@ -952,7 +1017,7 @@ class _Validator:
             self.error(
                 node,
                 key,
-                f"moves the session more than half a year ({raw})",
+                f"{raw!r} moves the session by more than half a year",
                 "check the year; add a separate one-off event for a distant date",
             )
             return None
@@ -973,19 +1038,21 @@ class _Validator:
                 and (series.ends is None or session.moved_to.date() <= series.ends)
                 and not (other and (other.cancelled or other.moved_to))
             )
-            at = Value(None, session.line, 1)
+            at = self.moved_nodes.get((series.id, session.date)) or Value(None, session.line, 1)
+            target = f"{session.moved_to:%Y-%m-%d %H:%M}"
             if clash:
                 self.error(
                     at,
                     f"series.{series.id}.sessions.{session.date}.moved",
-                    f"moved onto the regular session of {session.moved_to.date()}",
+                    f"{target} is the regular time of the {session.moved_to.date()} session",
                     "cancel or move that session first, or pick another time",
                 )
             elif session.moved_to in taken:
                 self.error(
                     at,
                     f"series.{series.id}.sessions.{session.date}.moved",
-                    f"moved to the same time as the session of {taken[session.moved_to].date}",
+                    f"{target} is already taken by the {taken[session.moved_to].date} session, "
+                    "moved there too",
                     "pick another time",
                 )
             taken[session.moved_to] = session

@@ -1,10 +1,12 @@
 """Safe, bounded YAML reading that keeps the line and column of every value.
 
 PyYAML's loaders turn ``11:00`` into 660, ``no`` into False and silently keep the last of two
-equal mapping keys. We only *compose* the document (no object construction, so no Python tags
-run) and then walk the node graph ourselves: every scalar stays the text the organizer typed,
-duplicate keys are reported, and alias expansion is bounded so a "billion laughs" file is refused
-quickly in bounded memory.
+equal mapping keys. We only *parse* the document into events (no object construction, so no
+Python tags run) and build the tree ourselves: every scalar stays the text the organizer typed,
+duplicate keys are reported, and everything is bounded: the file's size, its nesting, and the
+number of values it expands to, counting each alias as the whole value it repeats, so a
+"billion laughs" file is refused quickly in bounded memory (aliases share one tree, never copies).
+libyaml's parser is used when PyYAML has it: it is ten times faster and limits nesting itself.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import yaml
 
 from .errors import Problem
 
-MAX_BYTES = 2 * 1024 * 1024
-MAX_NODES = 200_000
+MAX_BYTES = 1024 * 1024
+MAX_NODES = 100_000
 MAX_DEPTH = 64
 
 _STANDARD_TAGS = {
@@ -69,166 +71,279 @@ class _TooBig(Exception):
     pass
 
 
+class _PyLoader(yaml.SafeLoader):
+    """PyYAML's pure-Python parser, with nesting bounded as libyaml bounds it."""
+
+    def fetch_flow_collection_start(self, token_class):
+        # Without a bound, each "[" costs a scan over all open ones: quadratic time.
+        if self.flow_level >= MAX_DEPTH:
+            raise yaml.scanner.ScannerError(
+                None, None, "exceeded maximum nesting depth", self.get_mark()
+            )
+        super().fetch_flow_collection_start(token_class)
+
+    def add_indent(self, column):
+        if len(self.indents) >= MAX_DEPTH:
+            raise yaml.scanner.ScannerError(
+                None, None, "exceeded maximum nesting depth", self.get_mark()
+            )
+        return super().add_indent(column)
+
+
+_LOADER = getattr(yaml, "CSafeLoader", None) or _PyLoader
+
+
 def read(text: str | bytes, path: str) -> tuple[Value | None, list[Problem]]:
     """Parse YAML text into a positioned tree, or report why it cannot be read."""
-    if isinstance(text, bytes):
-        if len(text) > MAX_BYTES:
-            return None, [
-                _problem(
-                    path,
-                    1,
-                    1,
-                    f"file is {len(text)} bytes",
-                    f"the limit is {MAX_BYTES} bytes; split or trim the schedule",
-                )
-            ]
+    too_big = f"the limit is {MAX_BYTES} bytes; split or trim the schedule"
+    if isinstance(text, str):
         try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = text[: exc.start].count(b"\n") + 1
-            column = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
+            text = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            line = text.count("\n", 0, exc.start) + 1
+            column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
             return None, [
                 _problem(
                     path,
                     line,
                     column,
-                    f"byte {text[exc.start]:#04x} is not UTF-8",
-                    "save the file as UTF-8",
+                    f"the character U+{ord(text[exc.start]):04X} is not allowed",
+                    "remove it; save the file as UTF-8",
                 )
             ]
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+    if len(text) > MAX_BYTES:
+        return None, [_problem(path, 1, 1, f"the file is {len(text)} bytes", too_big)]
+    try:
+        decoded = text.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = text[: exc.start].count(b"\n") + 1
+        column = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
         return None, [
             _problem(
                 path,
-                1,
-                1,
-                "file is too large",
-                f"the limit is {MAX_BYTES} bytes; split or trim the schedule",
+                line,
+                column,
+                f"byte {text[exc.start]:#04x} is not UTF-8",
+                "save the file as UTF-8",
             )
         ]
+    problems: list[Problem] = []
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        tree = _Builder(path, problems).build(yaml.parse(decoded, Loader=_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = exc.problem or exc.context or "invalid YAML"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if "nesting depth" in message:
+            hint = f"keep nesting under {MAX_DEPTH} levels"
+            return None, [_problem(path, line, column, "YAML nesting is too deep", hint)]
         if exc.context and exc.problem:
             message = f"{exc.problem} ({exc.context})"
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         hint = "check indentation, colons and quotes on this line or the one above"
+        if "mapping values are not allowed" in message:
+            hint = 'put text that holds ": " in quotes, e.g. "Storage: LinStor"'
+        elif "cannot start any token" in message and "\t" in decoded:
+            hint = "indent with spaces; YAML does not allow tabs"
         return None, [_problem(path, line, column, f"YAML syntax error: {message}", hint)]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "position", None)
+    except yaml.reader.ReaderError as exc:
+        line, column = _position(decoded.encode("utf-8"), exc.position)
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
         return None, [
             _problem(
                 path,
-                _line_of(text, mark),
-                1,
-                f"YAML error: {exc}",
-                "remove control characters from the file",
+                line,
+                column,
+                f"the control character U+{char:04X} is not allowed",
+                "delete it; it is invisible in most editors, so retype the line if unsure",
             )
         ]
-    except RecursionError:
-        return None, [
-            _problem(
-                path, 1, 1, "YAML nesting is too deep", f"keep nesting under {MAX_DEPTH} levels"
-            )
-        ]
-    if node is None:
+    except yaml.YAMLError as exc:  # pragma: no cover - every parser error above is marked
+        return None, [_problem(path, 1, 1, f"YAML error: {exc}", "check the file's syntax")]
+    except RecursionError:  # pragma: no cover - the loaders bound nesting first
+        hint = f"keep nesting under {MAX_DEPTH} levels"
+        return None, [_problem(path, 1, 1, "YAML nesting is too deep", hint)]
+    except _TooBig as exc:
+        return None, [_problem(path, *exc.args)]
+    if tree is None:
         return None, [
             _problem(
                 path, 1, 1, "the file is empty", "start with a `calendar:` and a `series:` section"
             )
         ]
-    problems: list[Problem] = []
-    counter = [0]
-    try:
-        tree = _convert(node, path, problems, counter, 0, set())
-    except _TooBig as exc:
-        return None, [
-            _problem(
-                path,
-                node.start_mark.line + 1,
-                1,
-                str(exc),
-                "YAML aliases (*name) may not expand to more than "
-                f"{MAX_NODES} values; write the values out",
-            )
-        ]
     return tree, problems
 
 
-def _line_of(text: str, position) -> int:
-    if not isinstance(position, int):
-        return 1
-    return text.count("\n", 0, position) + 1
+def _position(data: bytes, offset) -> tuple[int, int]:
+    """Line and column (1-based) of a byte offset."""
+    if not isinstance(offset, int):
+        return 1, 1
+    start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, len(data[start:offset].decode("utf-8", "replace")) + 1
 
 
 def _problem(path, line, column, message, hint=None, key=""):
     return Problem(path=path, line=line, column=column, key=key, message=message, hint=hint)
 
 
-def _convert(node, path, problems, counter, depth, active) -> Value:
-    counter[0] += 1
-    if counter[0] > MAX_NODES:
-        raise _TooBig(f"the document expands to more than {MAX_NODES} values")
-    if depth > MAX_DEPTH:
-        raise _TooBig(f"the document nests deeper than {MAX_DEPTH} levels")
-    line, column = node.start_mark.line + 1, node.start_mark.column + 1
-    if node.tag not in _STANDARD_TAGS:
-        problems.append(
-            _problem(
-                path,
-                line,
-                column,
-                f"the tag {node.tag!r} is not allowed",
-                "schedule.yaml holds plain text, lists and mappings only",
-            )
-        )
-        return Value(None, line, column)
-    if id(node) in active:
-        raise _TooBig("the document refers to itself through an alias")
-    if isinstance(node, yaml.ScalarNode):
-        quoted = node.style in ("'", '"', "|", ">")
-        data = node.value
-        if not quoted and data in ("", "~", "null", "Null", "NULL"):
-            data = None
-        return Value(data, line, column, quoted=quoted)
-    active = active | {id(node)}
-    if isinstance(node, yaml.SequenceNode):
-        items = [_convert(n, path, problems, counter, depth + 1, active) for n in node.value]
-        return Value(items, line, column, kind="seq")
-    pairs = []
-    seen: dict[str, Value] = {}
-    result = Value(pairs, line, column, kind="map")
-    for key_node, value_node in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            problems.append(
-                _problem(
-                    path,
-                    key_node.start_mark.line + 1,
-                    key_node.start_mark.column + 1,
-                    "merge keys (<<) are not supported",
-                    "write the keys out",
+_MERGE = object()  # stands for the key of a "<<" merge entry, whose value is dropped
+_NULLS = ("", "~", "null", "Null", "NULL")
+
+
+class _Builder:
+    """Builds the Value tree from parser events, without recursion, counting every value."""
+
+    def __init__(self, path: str, problems: list[Problem]):
+        self.path = path
+        self.problems = problems
+        self.count = 0
+        self.anchors: dict[str, tuple[Value, int]] = {}
+        # Open collections: [value, size so far, anchor, pending key, keys seen, refused tag].
+        self.stack: list[list] = []
+
+    def build(self, events) -> Value | None:
+        root = None
+        documents = 0
+        for event in events:
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    mark = event.start_mark
+                    self.problems.append(
+                        _problem(
+                            self.path,
+                            mark.line + 1,
+                            mark.column + 1,
+                            "YAML syntax error: a second document starts here",
+                            "a schedule is one document; remove the `---` line",
+                        )
+                    )
+                    return root  # the rest belongs to a document nobody will read
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                value, size, anchor, _, _, tagged_out = self.stack.pop()
+                if tagged_out:
+                    value = Value(None, value.line, value.column)
+                if anchor is not None:
+                    self.anchors[anchor] = (value, size)
+                root = self.add(value, size) or root
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                mark = event.start_mark
+                found = self.anchors.get(event.anchor)
+                if found is None:
+                    open_anchors = {entry[2] for entry in self.stack}
+                    if event.anchor in open_anchors:
+                        message = f"the alias *{event.anchor} refers to the value it is inside"
+                        hint = "a value cannot contain itself; write the values out"
+                    else:  # pragma: no cover - the parser reports unknown anchors first
+                        message = f"the alias *{event.anchor} has no anchor &{event.anchor}"
+                        hint = "define the anchor before using it"
+                    raise _TooBig(mark.line + 1, mark.column + 1, message, hint)
+                value, size = found
+                self.counted(size, mark)
+                root = self.add(value, size) or root
+                continue
+            if not isinstance(event, yaml.NodeEvent):
+                continue
+            mark = event.start_mark
+            line, column = mark.line + 1, mark.column + 1
+            self.counted(1, mark)
+            if len(self.stack) >= MAX_DEPTH:
+                raise _TooBig(
+                    line,
+                    column,
+                    f"the document nests deeper than {MAX_DEPTH} levels",
+                    f"keep nesting under {MAX_DEPTH} levels",
                 )
+            tag = event.tag
+            if tag is not None and tag != "!" and tag not in _STANDARD_TAGS:
+                self.problems.append(
+                    _problem(
+                        self.path,
+                        line,
+                        column,
+                        f"the tag {tag.replace('tag:yaml.org,2002:', '!!')!r} is not allowed",
+                        "schedule.yaml holds plain text, lists and mappings only",
+                    )
+                )
+                tagged_out = True
+            else:
+                tagged_out = False
+            if isinstance(event, yaml.ScalarEvent):
+                quoted = bool(event.style) and event.style in ("'", '"', "|", ">")
+                data = event.value
+                if data == "<<" and not quoted and tag is None and self.expects_key():
+                    self.problems.append(
+                        _problem(
+                            self.path,
+                            line,
+                            column,
+                            "merge keys (<<) are not supported",
+                            "write the keys out",
+                        )
+                    )
+                    self.stack[-1][3] = _MERGE
+                    continue
+                if not quoted and data in _NULLS or tagged_out:
+                    data = None
+                value = Value(data, line, column, quoted=quoted)
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = (value, 1)
+                root = self.add(value, 1) or root
+                continue
+            kind = "seq" if isinstance(event, yaml.SequenceStartEvent) else "map"
+            self.stack.append(
+                [Value([], line, column, kind=kind), 1, event.anchor, None, {}, tagged_out]
             )
-            continue
-        key = _convert(key_node, path, problems, counter, depth + 1, active)
-        value = _convert(value_node, path, problems, counter, depth + 1, active)
+        return root
+
+    def counted(self, size: int, mark) -> None:
+        self.count += size
+        if self.count > MAX_NODES:
+            raise _TooBig(
+                mark.line + 1,
+                mark.column + 1,
+                f"the document expands to more than {MAX_NODES} values",
+                "YAML aliases (*name) repeat whole values, and these repeat each other; "
+                "write the values out",
+            )
+
+    def expects_key(self) -> bool:
+        top = self.stack[-1] if self.stack else None
+        return top is not None and top[0].is_map and top[3] is None
+
+    def add(self, value: Value, size: int) -> Value | None:
+        """Attach a finished value to the open collection; return it when it is the root."""
+        if not self.stack:
+            return value
+        top = self.stack[-1]
+        parent = top[0]
+        top[1] += size
+        if parent.is_seq:
+            parent.data.append(value)
+            return None
+        if top[3] is None:
+            top[3] = value
+            return None
+        key, top[3] = top[3], None
+        if key is _MERGE:
+            return None
         if not key.is_scalar:
-            problems.append(
+            self.problems.append(
                 _problem(
-                    path,
+                    self.path,
                     key.line,
                     key.column,
                     "a key must be plain text",
                     "lists and mappings cannot be keys",
                 )
             )
-            continue
+            return None
         name = key.text()
+        seen = top[4]
         if name in seen:
-            result.duplicates.append((key, seen[name]))
-            continue
+            parent.duplicates.append((key, seen[name]))
+            return None
         seen[name] = key
-        pairs.append((key, value))
-    return result
+        parent.data.append((key, value))
+        return None

@@ -1,0 +1,611 @@
+"""`feed check`: every mistake in schedule.yaml is reported in one run, with where and what to do.
+
+Each rule has one small file in tests/schedules/invalid/ named after it; the exact lines an
+organizer sees are pinned below, through the library and through the real command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+import tracemalloc
+
+import pytest
+from click.testing import CliRunner
+
+from feed import yamltree
+from feed.cli import cli
+from feed.schedule import check, load
+
+try:
+    from tests.conftest import SCHEDULES
+except ModuleNotFoundError:  # plain `pytest` puts tests/ itself on sys.path
+    from conftest import SCHEDULES
+
+INVALID = SCHEDULES / "invalid"
+
+EXPECTED = {  # file in tests/schedules/invalid/ -> the lines `feed check` prints
+    "agenda_item_mapping": [
+        (
+            "schedule.yaml:18:13: series.weekly.sessions.2024-01-09.agenda: expected an agenda "
+            "item, got a mapping (a colon followed by a space makes a mapping; quote the item)"
+        ),
+    ],
+    "agenda_not_a_list": [
+        (
+            "schedule.yaml:17:17: series.weekly.sessions.2024-01-09.agenda: expected a list, got "
+            "a mapping (write items as a YAML list: - first item)"
+        ),
+    ],
+    "alias_bomb": [
+        (
+            "schedule.yaml:6:45: the document expands to more than 100000 values (YAML aliases "
+            "(*name) repeat whole values, and these repeat each other; write the values out)"
+        ),
+    ],
+    "all_day_with_duration": [
+        (
+            "schedule.yaml:12:43: series.events.sessions.2024-06-03.duration: an all-day event "
+            "cannot have a duration, but 2024-06-03 has '2h' (give a start time with at: "
+            '"HH:MM", or use `ends` for several days)'
+        ),
+    ],
+    "bad_date": [
+        (
+            "schedule.yaml:15:7: series.weekly.sessions.2024-02-30: '2024-02-30' is not a valid "
+            "date: day is out of range for month (check the month and day)"
+        ),
+    ],
+    "bad_domain": [
+        (
+            "schedule.yaml:5:11: calendar.domain: 'https://example.org/' is not a domain name "
+            "(e.g. cloud2030.org; it makes event UIDs globally unique)"
+        ),
+    ],
+    "bad_duration": [
+        (
+            "schedule.yaml:14:15: series.weekly.duration: '60' is not a duration (add a unit: "
+            "60m for minutes or 60h for hours)"
+        ),
+    ],
+    "bad_time": [
+        (
+            "schedule.yaml:12:9: series.weekly.at: '25:00' is not a time of day (write 24-hour "
+            'time as "HH:MM" in quotes, e.g. "11:00" or "14:30")'
+        ),
+    ],
+    "calendar_name_punctuation": [
+        (
+            "schedule.yaml:3:9: calendar.name: 'Example, Meeting' contains a comma, semicolon or "
+            "backslash (calendar clients disagree on escaping these in calendar names; reword "
+            "without them)"
+        ),
+    ],
+    "cancelled_not_text": [
+        (
+            "schedule.yaml:16:20: series.weekly.sessions.2024-01-09.cancelled: expected yes or a "
+            "reason, got a list (write `cancelled: yes` or `cancelled: Thanksgiving week`)"
+        ),
+    ],
+    "cancelled_with_topic": [
+        (
+            "schedule.yaml:15:47: series.weekly.sessions.2024-01-09.topic: a cancelled session "
+            "cannot have a topic, but 2024-01-09 has 'GitOps' (remove `cancelled`, or move the "
+            "topic to another date)"
+        ),
+    ],
+    "control_character": [
+        (
+            "schedule.yaml:15:22: the control character U+0007 is not allowed (delete it; it is "
+            "invisible in most editors, so retype the line if unsure)"
+        ),
+    ],
+    "duplicate_date": [
+        (
+            "schedule.yaml:17:7: series.weekly.sessions.2024-01-09: 2024-01-09 is listed twice, "
+            "first on line 15 (YAML would silently keep only the second; merge the two entries)"
+        ),
+    ],
+    "duplicate_date_spelling": [
+        (
+            "schedule.yaml:16:7: series.weekly.sessions.2024-01-09: 2024-01-09 is listed twice, "
+            "first on line 15 (merge the two entries)"
+        ),
+    ],
+    "duplicate_key": [
+        (
+            "schedule.yaml:14:5: series.weekly.at: 'at' is given twice, first on line 12 (YAML "
+            "keeps only the last one; merge the two entries)"
+        ),
+    ],
+    # Regression: crashed the checker with OverflowError (timedelta of 10**14 hours).
+    "duration_overflow": [
+        (
+            "schedule.yaml:14:15: series.weekly.duration: '99999999999999h' is not between 1 "
+            "minute and 24 hours (a session longer than a day should be a one-off event with "
+            "`ends`)"
+        ),
+    ],
+    "duration_too_long": [
+        (
+            "schedule.yaml:14:15: series.weekly.duration: '26h' is not between 1 minute and 24 "
+            "hours (a session longer than a day should be a one-off event with `ends`)"
+        ),
+    ],
+    "empty_file": [
+        ("schedule.yaml:1:1: the file is empty (start with a `calendar:` and a `series:` section)"),
+    ],
+    "empty_topic": [
+        (
+            "schedule.yaml:16:15: series.weekly.sessions.2024-01-09.topic: the topic is empty "
+            "(write the topic or remove the key)"
+        ),
+    ],
+    "event_ends_before_start": [
+        (
+            "schedule.yaml:12:39: series.events.sessions.2024-06-03.ends: ends on 2024-06-01, "
+            "before it starts on 2024-06-03 (the last day must be on or after the first)"
+        ),
+    ],
+    "invalid_series_id": [
+        (
+            "schedule.yaml:9:3: series.Weekly Meeting: 'Weekly Meeting' is not a valid series id "
+            "(use lowercase letters, digits and hyphens, e.g. devops-lunch-and-learn; the id is "
+            "part of event UIDs and URLs)"
+        ),
+    ],
+    "invalid_tag_name": [
+        (
+            "schedule.yaml:7:5: calendar.tags: 'Platform Engineering' is not a valid tag (use "
+            "lowercase letters, digits and hyphens, e.g. platform-engineering)"
+        ),
+    ],
+    "invalid_utf8": [
+        "schedule.yaml:15:22: byte 0xe9 is not UTF-8 (save the file as UTF-8)",
+    ],
+    "join_not_a_link": [
+        (
+            "schedule.yaml:14:11: series.weekly.join: 'zoom meeting 861 2629 5721' is not an "
+            "https URL (write the whole link, starting with https://; calendar clients and "
+            "browsers block other links)"
+        ),
+    ],
+    "join_not_https": [
+        (
+            "schedule.yaml:14:11: series.weekly.join: 'http://zoom.example.org/j/123' is not an "
+            "https URL (write the whole link, starting with https://; calendar clients and "
+            "browsers block other links)"
+        ),
+    ],
+    "merge_key": [
+        "schedule.yaml:13:5: merge keys (<<) are not supported (write the keys out)",
+    ],
+    "missing_name": [
+        "schedule.yaml:3:3: calendar.name: 'name' is required (add `name:` here)",
+    ],
+    "missing_series": [
+        "schedule.yaml:2:1: series: 'series' is required (add at least one series)",
+    ],
+    "missing_timezone": [
+        (
+            "schedule.yaml:3:3: calendar.timezone: 'timezone' is required (e.g. timezone: "
+            "America/Los_Angeles)"
+        ),
+    ],
+    "missing_title": [
+        "schedule.yaml:10:5: series.weekly.title: 'title' is required (add `title:` here)",
+    ],
+    "moved_far": [
+        (
+            "schedule.yaml:15:42: series.weekly.sessions.2024-01-09.moved: '2025-01-10' moves "
+            "the session by more than half a year (check the year; add a separate one-off event "
+            "for a distant date)"
+        ),
+    ],
+    "moved_in_one_off": [
+        (
+            "schedule.yaml:12:40: series.events.sessions.2024-06-03.moved: 'moved' applies to "
+            "sessions of weekly series (for a one-off event, change its date instead)"
+        ),
+    ],
+    "moved_not_a_date": [
+        (
+            "schedule.yaml:15:42: series.weekly.sessions.2024-01-09.moved: 'next week' is not a "
+            'date or time (write `moved: 2024-01-15`, `moved: "10:00"` or `moved: "2024-01-15 '
+            '10:00"`)'
+        ),
+    ],
+    "moved_onto_session": [
+        (
+            "schedule.yaml:15:42: series.weekly.sessions.2024-01-09.moved: 2024-01-16 11:00 is "
+            "the regular time of the 2024-01-16 session (cancel or move that session first, or "
+            "pick another time)"
+        ),
+    ],
+    "moved_same_time": [
+        (
+            "schedule.yaml:16:40: series.weekly.sessions.2024-01-16.moved: 2024-01-10 11:00 is "
+            "already taken by the 2024-01-09 session, moved there too (pick another time)"
+        ),
+    ],
+    "nesting_too_deep": [
+        (
+            "schedule.yaml:9:74: the document nests deeper than 64 levels (keep nesting under 64 "
+            "levels)"
+        ),
+    ],
+    "no_topic": [
+        (
+            "schedule.yaml:15:7: series.weekly.sessions.2024-01-09: 2024-01-09 has no topic "
+            "(write a topic, `{cancelled: yes}`, or delete the line)"
+        ),
+    ],
+    "not_a_date": [
+        (
+            "schedule.yaml:15:7: series.weekly.sessions.Jan 9: 'Jan 9' is not a date (write "
+            "dates as YYYY-MM-DD, e.g. 2024-01-16)"
+        ),
+    ],
+    "one_off_key_in_weekly": [
+        (
+            "schedule.yaml:15:39: series.weekly.sessions.2024-01-09.at: 'at' applies to one-off "
+            "events only (to change a weekly session's date or time, use `moved`)"
+        ),
+    ],
+    "python_tag": [
+        (
+            "schedule.yaml:14:18: the tag '!!python/object/apply:os.system' is not allowed "
+            "(schedule.yaml holds plain text, lists and mappings only)"
+        ),
+    ],
+    "series_ends_before_starts": [
+        (
+            "schedule.yaml:14:11: series.weekly.ends: ends on 2023-12-26, before it starts on "
+            "2024-01-02 (the end date must be on or after the start date)"
+        ),
+    ],
+    "session_after_end": [
+        (
+            "schedule.yaml:16:7: series.weekly.sessions.2024-07-02: 2024-07-02 is after the "
+            "series ends on 2024-06-25 (change the date, or move `ends` later)"
+        ),
+    ],
+    "session_before_start": [
+        (
+            "schedule.yaml:15:7: series.weekly.sessions.2023-12-26: 2023-12-26 is before the "
+            "series starts on 2024-01-02 (change the date, or move `starts` earlier)"
+        ),
+    ],
+    "sessions_not_a_mapping": [
+        (
+            "schedule.yaml:15:7: series.weekly.sessions: expected sessions keyed by date, got a "
+            "list (one date per line under `sessions:`, e.g. `2024-01-16: Topic of the day`)"
+        ),
+    ],
+    "several_mistakes": [
+        (
+            "schedule.yaml:14:11: series.weekly.join: 'http://zoom.example.org/j/123' is not an "
+            "https URL (write the whole link, starting with https://; calendar clients and "
+            "browsers block other links)"
+        ),
+        (
+            "schedule.yaml:16:7: series.weekly.sessions.2024-01-08: 2024-01-08 is a Monday, but "
+            "the series meets on Tuesdays (did you mean 2024-01-09? If the session was moved to "
+            "2024-01-08, key it by its regular date and add `moved: 2024-01-08`)"
+        ),
+        (
+            "schedule.yaml:17:47: series.weekly.sessions.2024-01-16.topic: a cancelled session "
+            "cannot have a topic, but 2024-01-16 has 'GitOps' (remove `cancelled`, or move the "
+            "topic to another date)"
+        ),
+        (
+            "schedule.yaml:18:40: series.weekly.sessions.2024-01-23.tags: unknown tag "
+            "'platform-engeneering' (did you mean 'platform-engineering'?)"
+        ),
+        (
+            "schedule.yaml:19:41: series.weekly.sessions.2024-01-30.moved: '25:00' is not a time "
+            'of day (write 24-hour time as "HH:MM" in quotes, e.g. "11:00" or "14:30")'
+        ),
+        (
+            "schedule.yaml:20:36: series.weekly.sessions.2024-02-06.speakr: unknown key 'speakr' "
+            "(did you mean 'speaker'?)"
+        ),
+        (
+            "schedule.yaml:21:7: series.weekly.sessions.2024-02-06: 2024-02-06 is listed twice, "
+            "first on line 20 (YAML would silently keep only the second; merge the two entries)"
+        ),
+        (
+            "schedule.yaml:22:7: series.weekly.sessions.200-02-13: '200-02-13' has the year 200 "
+            "(write the full four-digit year, e.g. 2022)"
+        ),
+    ],
+    "short_year": [
+        (
+            "schedule.yaml:15:7: series.weekly.sessions.202-01-09: '202-01-09' has the year 202 "
+            "(write the full four-digit year, e.g. 2022)"
+        ),
+    ],
+    "starts_in_one_off_series": [
+        (
+            "schedule.yaml:11:13: series.events.starts: 'starts' applies to weekly series only "
+            "(add `every:` for a weekly series, or give each one-off event its own date under "
+            "sessions)"
+        ),
+    ],
+    "starts_not_on_weekday": [
+        (
+            "schedule.yaml:13:13: series.weekly.starts: 2024-01-03 is a Wednesday, but the "
+            "series meets on Tuesdays (did you mean 2024-01-09?)"
+        ),
+    ],
+    "text_expected": [
+        (
+            "schedule.yaml:16:16: series.weekly.sessions.2024-01-09.topic: expected text, got a "
+            'list (write it on one line; put text with [ ] { } or ": " in quotes)'
+        ),
+    ],
+    "timed_event_with_ends": [
+        (
+            "schedule.yaml:12:52: series.events.sessions.2024-06-03.ends: a timed event cannot "
+            "end on another day, but 2024-06-03 starts at 09:00 and ends on 2024-06-05 (remove "
+            "`at` for an all-day event over several days, or give a `duration` instead of `ends`)"
+        ),
+    ],
+    "timezone_case": [
+        (
+            "schedule.yaml:4:13: calendar.timezone: 'america/los_angeles' is not a known time "
+            "zone (did you mean 'America/Los_Angeles'? Names are case-sensitive)"
+        ),
+    ],
+    "two_documents": [
+        (
+            "schedule.yaml:14:1: YAML syntax error: a second document starts here (a schedule is "
+            "one document; remove the `---` line)"
+        ),
+    ],
+    "unknown_key": [
+        (
+            "schedule.yaml:15:35: series.weekly.sessions.2024-01-09.speakr: unknown key 'speakr' "
+            "(did you mean 'speaker'?)"
+        ),
+    ],
+    "unknown_tag": [
+        (
+            "schedule.yaml:15:42: series.weekly.sessions.2024-01-09.tags: unknown tag "
+            "'platform-engineerng' (did you mean 'platform-engineering'?)"
+        ),
+    ],
+    "unknown_timezone": [
+        (
+            "schedule.yaml:4:13: calendar.timezone: 'America/Los_Angles' is not a known time "
+            "zone (did you mean 'America/Los_Angeles'?)"
+        ),
+    ],
+    "unknown_weekday": [
+        (
+            "schedule.yaml:11:12: series.weekly.every: 'tusday' is not a weekday (did you mean "
+            "'tuesday'?)"
+        ),
+    ],
+    # Regression: crashed the checker with ValueError from urlsplit (found by fuzzing).
+    "url_bad_ipv6": [
+        (
+            "schedule.yaml:14:11: series.weekly.join: 'https://[zoom.example.org/j/1' is not an "
+            "https URL (write the whole link, starting with https://; calendar clients and "
+            "browsers block other links)"
+        ),
+    ],
+    "warning_moved_to_own_time": [
+        (
+            "schedule.yaml:13:42: warning: series.weekly.sessions.2024-01-09.moved: '11:00' is "
+            "the session's own regular time (remove `moved`, or give the new date or time)"
+        ),
+    ],
+    "warning_out_of_order": [
+        (
+            "schedule.yaml:15:7: warning: series.weekly.sessions.2024-01-16: 2024-01-16 is "
+            "listed after 2024-01-23 (keep sessions in date order so the file stays easy to read)"
+        ),
+    ],
+    "weekday_mismatch": [
+        (
+            "schedule.yaml:15:7: series.weekly.sessions.2024-01-08: 2024-01-08 is a Monday, but "
+            "the series meets on Tuesdays (did you mean 2024-01-09? If the session was moved to "
+            "2024-01-08, key it by its regular date and add `moved: 2024-01-08`)"
+        ),
+    ],
+    "weekly_needs_at": [
+        (
+            "schedule.yaml:10:5: series.weekly.at: a weekly series needs 'at' (the start time, "
+            'e.g. at: "11:00")'
+        ),
+    ],
+    "weekly_needs_starts": [
+        (
+            "schedule.yaml:10:5: series.weekly.starts: a weekly series needs 'starts' (the date "
+            "of the first session, e.g. starts: 2021-05-18)"
+        ),
+    ],
+    "yaml_syntax": [
+        (
+            "schedule.yaml:15:26: YAML syntax error: mapping values are not allowed in this "
+            'context (put text that holds ": " in quotes, e.g. "Storage: LinStor")'
+        ),
+    ],
+}
+
+
+def run_check(tmp_path, monkeypatch, name: str):
+    """Run `feed check schedule.yaml` on a copy of the named file, as an organizer would."""
+    shutil.copy(INVALID / f"{name}.yaml", tmp_path / "schedule.yaml")
+    monkeypatch.chdir(tmp_path)
+    return CliRunner().invoke(cli, ["check", "schedule.yaml"])
+
+
+def test_every_file_is_pinned():
+    """A new rule file without expected output (or a stale entry) fails here."""
+    assert sorted(p.stem for p in INVALID.glob("*.yaml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_library_reports_exactly(name):
+    """check() returns the problems with exact line, column, value and hint."""
+    schedule, problems = check((INVALID / f"{name}.yaml").read_bytes(), "schedule.yaml")
+    assert [str(p) for p in problems] == EXPECTED[name]
+    errors = [p for p in problems if not p.warning]
+    assert (schedule is None) == bool(errors)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_command_prints_every_problem(tmp_path, monkeypatch, name):
+    """`feed check` prints each problem on its own line and exits 1 on errors, 0 on warnings."""
+    result = run_check(tmp_path, monkeypatch, name)
+    errors = [line for line in EXPECTED[name] if ": warning: " not in line]
+    if errors:
+        summary = f"schedule.yaml: {len(errors)} error{'s' if len(errors) != 1 else ''}"
+        assert result.exit_code == 1
+        assert result.stderr.splitlines() == [*EXPECTED[name], summary]
+        assert result.stdout == ""
+    else:
+        assert result.exit_code == 0
+        assert result.stderr.splitlines() == EXPECTED[name]
+        assert result.stdout.startswith("schedule.yaml: OK (1 series, ")
+
+
+def test_several_mistakes_are_reported_in_one_run(tmp_path, monkeypatch):
+    """An organizer in a hurry fixes everything after one run, not one mistake per run."""
+    result = run_check(tmp_path, monkeypatch, "several_mistakes")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[-1] == "schedule.yaml: 8 errors"
+    messages = " ".join(lines)
+    for mistake in (
+        "is not an https URL",
+        "is a Monday, but the series meets on Tuesdays",
+        "a cancelled session cannot have a topic",
+        "unknown tag 'platform-engeneering'",
+        "'25:00' is not a time of day",
+        "unknown key 'speakr'",
+        "is listed twice",
+        "has the year 200",
+    ):
+        assert mistake in messages
+
+
+def test_valid_file_passes(tmp_path, monkeypatch):
+    shutil.copy(SCHEDULES / "small.yaml", tmp_path / "schedule.yaml")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "schedule.yaml"])
+    assert result.exit_code == 0
+    assert result.stdout == "schedule.yaml: OK (2 series, 8 dated entries)\n"
+
+
+def test_missing_file_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "nowhere.yaml"])
+    assert result.exit_code == 1
+    assert result.output == "Error: nowhere.yaml: No such file or directory\n"
+
+
+MINIMAL = """\
+calendar: {name: Example, timezone: America/Los_Angeles, domain: example.org}
+series:
+  weekly:
+    title: Weekly
+    every: tuesday
+    at: {at}
+    starts: 2024-01-02
+"""
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [("11:00", dt.time(11)), ('"11:00"', dt.time(11)), ("9:30", dt.time(9, 30))],
+)
+def test_unquoted_time_works(written, expected):
+    """YAML 1.1 reads `at: 11:00` as the number 660; we read the text the organizer typed."""
+    schedule = load(MINIMAL.replace("{at}", written))
+    assert schedule.series[0].at == expected
+
+
+def test_python_tags_never_run(tmp_path):
+    """An unsafe loader would run os.system here; we refuse the tag and run nothing."""
+    marker = tmp_path / "hacked"
+    text = MINIMAL.replace("{at}", '"11:00"') + (
+        f"    description: !!python/object/apply:os.system [touch {marker}]\n"
+    )
+    schedule, problems = check(text)
+    assert schedule is None
+    assert [str(p) for p in problems] == [
+        "schedule.yaml:8:18: the tag '!!python/object/apply:os.system' is not allowed "
+        "(schedule.yaml holds plain text, lists and mappings only)"
+    ]
+    assert not marker.exists()
+
+
+def test_alias_bomb_is_refused_quickly_in_bounded_memory():
+    """9 levels of 10 aliases would be 10**9 values; we stop counting at the limit."""
+    source = (INVALID / "alias_bomb.yaml").read_bytes()
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        schedule, problems = check(source)
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert schedule is None
+    assert [str(p) for p in problems] == EXPECTED["alias_bomb"]
+    assert elapsed < 3
+    assert peak < 50 * 1024 * 1024
+
+
+def test_deep_nesting_is_refused_quickly():
+    """Regression: 100,000 "[" took PyYAML's pure-Python scanner 37 s (quadratic)."""
+    started = time.perf_counter()
+    _, problems = check(b"[" * 100_000)
+    assert time.perf_counter() - started < 3
+    assert [p.message for p in problems] == ["YAML nesting is too deep"]
+
+
+def test_file_over_the_size_limit_is_refused():
+    source = b"# padding\n" * (yamltree.MAX_BYTES // 10 + 1)
+    schedule, problems = check(source)
+    assert schedule is None
+    assert [str(p) for p in problems] == [
+        f"schedule.yaml:1:1: the file is {len(source)} bytes "
+        f"(the limit is {yamltree.MAX_BYTES} bytes; split or trim the schedule)"
+    ]
+
+
+def test_text_that_cannot_be_utf8_is_reported_with_its_line():
+    """A str with a lone surrogate (it cannot be saved as UTF-8) is a problem, not a crash."""
+    _, problems = check("calendar:\n  name: Caf\udce9\n")
+    assert [str(p) for p in problems] == [
+        "schedule.yaml:2:12: the character U+DCE9 is not allowed "
+        "(remove it; save the file as UTF-8)"
+    ]
+
+
+def test_pure_python_parser_gives_the_same_result(monkeypatch):
+    """Without libyaml, PyYAML's own parser is used, bounded the same way."""
+    real = (SCHEDULES / "small.yaml").read_bytes()
+    with_libyaml = check(real)
+    monkeypatch.setattr(yamltree, "_LOADER", yamltree._PyLoader)
+    assert check(real) == with_libyaml
+    started = time.perf_counter()
+    _, problems = check(b"[" * 100_000)
+    assert time.perf_counter() - started < 3
+    assert [p.message for p in problems] == ["YAML nesting is too deep"]
+
+
+def test_line_breaks_in_keys_stay_on_one_line():
+    """Regression: a key holding a line break split its problem over two output lines."""
+    _, problems = check('calendar: {name: Example, timezone: UTC}\nseries: {}\n"a\\nb": 1\n')
+    assert [str(p) for p in problems] == [
+        "schedule.yaml:2:9: series: expected a mapping of series by id (indent each series under "
+        "`series:` by its id, e.g. `weekly-meeting:`)",
+        "schedule.yaml:3:1: a\\nb: unknown key 'a\\nb' (expected one of 'calendar', 'page', "
+        "'series')",
+    ]
