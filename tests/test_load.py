@@ -143,7 +143,9 @@ def writer(path: Path, original: str, stop: threading.Event) -> list[str]:
             else:
                 path.write_text(text)
             topics.append(topic)
-        stop.wait(rng.uniform(0.02, 0.35))
+        # Mostly quick edits, but now and then a pause longer than the settle time, so the
+        # server gets to publish versions even on a slow, busy machine.
+        stop.wait(0.3 if i % 3 == 1 else rng.uniform(0.02, 0.2))
     return topics
 
 
