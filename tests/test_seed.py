@@ -10,7 +10,7 @@ import icalendar
 import recurring_ical_events
 from click.testing import CliRunner
 
-from feed import ical, schedule
+from feed import ical, publish, schedule, stamps
 from feed.cli import cli
 
 REAL = Path(__file__).parent.parent / "schedule.yaml"
@@ -63,3 +63,18 @@ def test_events_of_interest_are_all_day_events_of_their_own_series():
 def test_platform_engineering_sessions_carry_their_tag():
     (event,) = sessions_on(dt.date(2023, 2, 28))
     assert "Platform Engineering Topic" in event["CATEGORIES"].to_ical().decode()
+
+
+def test_the_committed_stamps_match_the_schedule():
+    """schedule.stamps.json is what a read-only deployment publishes: after an edit of
+    schedule.yaml (or of the output format), run `feed stamp` and commit it."""
+    stamps_file = REAL.with_name("schedule.stamps.json")
+    recorded = stamps.loads(stamps_file.read_text())
+    sched = schedule.load(REAL.read_bytes(), str(REAL))
+    current = {**ical.digests(sched), **publish.meta_digests(sched)}
+    stale = sorted(
+        k
+        for k, digest in current.items()
+        if recorded.get(k, None) is None or recorded[k].digest != digest
+    )
+    assert stale == [], "run `feed stamp` and commit schedule.stamps.json"
