@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from . import ical, publish, stamps
+from . import create_app, ical, publish, stamps
 from .schedule import check as check_schedule
-from .web import BUNDLED_SCHEDULE, create_app
+from .web import BUNDLED_SCHEDULE
 
 
 def default_schedule() -> str:

@@ -1,4 +1,5 @@
-"""The Flask app: thin routes over the bytes of the published version."""
+"""The feed routes, and what every route shares: the published version, the clock, and
+sending stored bytes with HTTP validators. Thin functions over the published version."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 import functools
 from pathlib import Path
 
-from flask import Blueprint, Flask, Request, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Request, Response, abort, current_app, jsonify, request
 from werkzeug.http import parse_date
 
 from . import ical
@@ -17,48 +18,7 @@ BUNDLED_SCHEDULE = Path(__file__).resolve().parent.parent / "schedule.yaml"
 bp = Blueprint("feed", __name__)
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app. Settings come from defaults, then FEED_* environment variables
-    (e.g. FEED_SCHEDULE=/srv/schedule.yaml, FEED_MAX_AGE=3600), then test_config."""
-    app = Flask(__name__)
-    app.config.from_mapping(
-        SCHEDULE=str(BUNDLED_SCHEDULE),
-        STAMPS=None,  # default: schedule.stamps.json beside the schedule
-        WRITE_STAMPS=True,  # False for read-only deployments (stamps are kept in memory)
-        SETTLE_SECONDS=1.0,  # a changed file must be still this long before it is read
-        CHECK_INTERVAL=1.0,  # look at the file at most this often
-        MAX_AGE=3600,  # Cache-Control max-age for feeds, in seconds
-        STALE_WHILE_REVALIDATE=86400,
-        GZIP=True,  # some calendar clients have failed on compressed feeds: allow turning off
-    )
-    app.config.from_prefixed_env("FEED")
-    if test_config:
-        app.config.update(test_config)
-    for name in ("MAX_AGE", "STALE_WHILE_REVALIDATE", "SETTLE_SECONDS", "CHECK_INTERVAL"):
-        # Fail at start with the setting's name, not with a 500 on every request.
-        try:
-            if float(app.config[name]) < 0:
-                raise ValueError
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"FEED_{name}={app.config[name]!r} is not a number of seconds (0 or more)"
-            ) from None
-    app.extensions["feed.publisher"] = Publisher(
-        app.config["SCHEDULE"],
-        stamps_path=app.config["STAMPS"],
-        settle=float(app.config["SETTLE_SECONDS"]),
-        interval=float(app.config["CHECK_INTERVAL"]),
-        write_stamps=_flag(app.config["WRITE_STAMPS"]),
-    )
-    app.register_blueprint(bp)
-    from . import site  # imports this module: register it once both exist
-
-    app.register_blueprint(site.bp)
-    app.after_request(_security_headers)
-    return app
-
-
-def _flag(value) -> bool:
+def flag(value) -> bool:
     return str(value).strip().lower() not in ("0", "false", "no", "off", "")
 
 
@@ -87,15 +47,19 @@ def version() -> Version:
 
 
 def send(document: Document, req: Request | None = None) -> Response:
-    """Serve stored bytes with validators: 304 when the client's copy is current.
-
-    Request headers are read from the WSGI environ: werkzeug's header lookup builds an
-    exception for every absent header, which cost more than the rest of this function.
-    """
+    """Serve stored bytes with validators: 304 when the client's copy is current."""
     req = req or request
-    config = current_app.config
-    gzip_on = _flag(config["GZIP"])
-    use_gzip = gzip_on and _accepts_gzip(req.environ.get("HTTP_ACCEPT_ENCODING", ""))
+    status, headers, body = respond(document, req.environ, current_app.config)
+    return Response(body, status=status, headers=headers)
+
+
+def respond(document: Document, environ: dict, config) -> tuple[int, list, bytes]:
+    """Status, headers and body for a stored document, from the request's WSGI environ.
+
+    Request headers are read from the environ: werkzeug's header lookup builds an exception
+    for every absent header, which cost more than the rest of this function."""
+    gzip_on = flag(config["GZIP"])
+    use_gzip = gzip_on and _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
     headers = [
         ("ETag", document.etag_gzip if use_gzip else document.etag),
         ("Last-Modified", document.last_modified_http),
@@ -105,14 +69,62 @@ def send(document: Document, req: Request | None = None) -> Response:
     ]
     if gzip_on:
         headers.append(("Vary", "Accept-Encoding"))
-    if _not_modified(req, document):
-        return Response(status=304, headers=headers)
+    if _not_modified(environ, document):
+        # RFC 9110 §15.4.5: the ETag identifies what is current; no other metadata.
+        return 304, [h for h in headers if h[0] != "Last-Modified"], b""
     headers.append(("Content-Type", document.content_type))
     if document.filename:
         headers.append(("Content-Disposition", f'inline; filename="{document.filename}"'))
     if use_gzip:
         headers.append(("Content-Encoding", "gzip"))
-    return Response(document.gzipped if use_gzip else document.body, status=200, headers=headers)
+    return 200, headers, document.gzipped if use_gzip else document.body
+
+
+SECURITY_HEADERS = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+]
+
+
+class FeedFastPath:
+    """WSGI middleware for the request every subscriber's client repeats forever: a plain
+    GET or HEAD of a feed, answered from the published bytes without Flask's routing and
+    response objects (which cost more than the rest of the request). The bytes and headers
+    are the ones the Flask routes send, from the same :func:`respond`; anything else (a
+    query, an unknown series, no schedule yet) goes on to Flask."""
+
+    STATUS = {200: "200 OK", 304: "304 NOT MODIFIED"}  # as werkzeug words them
+
+    def __init__(self, app, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD")
+        path = environ.get("PATH_INFO", "")
+        if method in ("GET", "HEAD") and not environ.get("QUERY_STRING"):
+            document = self._document(path)
+            if document is not None:
+                status, headers, body = respond(document, environ, self.app.config)
+                headers += SECURITY_HEADERS
+                if status == 200:
+                    headers.append(("Content-Length", str(len(body))))
+                start_response(self.STATUS[status], headers)
+                return [body] if status == 200 and method == "GET" else []
+        return self.wsgi_app(environ, start_response)
+
+    def _document(self, path: str) -> Document | None:
+        if path == "/calendar.ics":
+            series = None
+        elif path.startswith("/series/") and path.endswith(".ics"):
+            series = path[len("/series/") : -len(".ics")]
+        else:
+            return None
+        current = self.app.extensions["feed.publisher"].current()
+        if current is None or (series is not None and current.schedule.get(series) is None):
+            return None
+        return current.feed(ical.Options(series=(series,) if series else None))
 
 
 @functools.lru_cache(maxsize=8)
@@ -138,9 +150,9 @@ def _float(text: str) -> float:
         return 1.0
 
 
-def _not_modified(req: Request, document: Document) -> bool:
+def _not_modified(environ: dict, document: Document) -> bool:
     """RFC 9110 §13.2.2: If-None-Match wins; If-Modified-Since only without it."""
-    if_none_match = req.environ.get("HTTP_IF_NONE_MATCH")
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
         if if_none_match.strip() == "*":
             return True
@@ -150,7 +162,7 @@ def _not_modified(req: Request, document: Document) -> bool:
             if tag in (base, base + "-gz"):
                 return True
         return False
-    since = req.environ.get("HTTP_IF_MODIFIED_SINCE")
+    since = environ.get("HTTP_IF_MODIFIED_SINCE")
     if since:
         when = parse_date(since)
         if when is not None:  # a malformed date is ignored
@@ -158,7 +170,7 @@ def _not_modified(req: Request, document: Document) -> bool:
     return False
 
 
-def _security_headers(response: Response) -> Response:
+def security_headers(response: Response) -> Response:
     # Plain assignments: nothing else sets these, and a lookup of an absent header costs an
     # exception in werkzeug, on the hottest path of the app.
     headers = response.headers

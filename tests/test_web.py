@@ -131,3 +131,22 @@ def test_cached_documents_are_bounded_but_the_feeds_stay(app, monkeypatch):
 def test_a_bad_setting_stops_the_app_at_start_with_its_name(schedule_file):
     with pytest.raises(ValueError, match=r"FEED_MAX_AGE='abc' is not a number of seconds"):
         create_app({"SCHEDULE": str(schedule_file), "MAX_AGE": "abc"})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("GET", "/calendar.ics", {}),
+        ("GET", "/series/conferences.ics", {"Accept-Encoding": "gzip"}),
+        ("HEAD", "/calendar.ics", {}),
+        ("GET", "/calendar.ics", {"If-None-Match": "*"}),
+        ("GET", "/calendar.ics", {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}),
+    ],
+)
+def test_the_fast_path_answers_exactly_like_the_flask_route(app, method, path, headers):
+    """Plain feed requests skip Flask (feed.web.FeedFastPath); nothing may tell them apart."""
+    fast = app.test_client().open(path, method=method, headers=headers)
+    app.wsgi_app = app.wsgi_app.wsgi_app  # the Flask route alone
+    slow = app.test_client().open(path, method=method, headers=headers)
+    assert (fast.status, fast.data) == (slow.status, slow.data)
+    assert sorted(fast.headers.items()) == sorted(slow.headers.items())
