@@ -713,7 +713,7 @@ class _Validator:
             or (weekly and (weekday is None or at is None or starts is None))
         ):
             # Still validate the sessions, so every problem is reported in one run.
-            sessions = self.sessions(entries.get("sessions"), key, None, tags)
+            self.sessions(entries.get("sessions"), key, None, tags)
             return None
         draft = Series(
             id=sid,
