@@ -500,11 +500,14 @@ class _Validator:
                 )
             else:
                 entries = self.mapping(node, "series", tuple(k.text() for k, _ in node.data))
+                slots: dict[tuple, str] = {}
                 for key_node, _ in node.data:
                     sid = key_node.text()
                     item = self.series(sid, key_node, entries[sid], calendar.timezone, tags)
                     if item is not None:
                         series.append(item)
+                        if item.weekly:
+                            self.check_shared_slot(key_node, item, slots)
         if not valid:
             return None
         return Schedule(
@@ -730,6 +733,22 @@ class _Validator:
         )
         sessions = self.sessions(entries.get("sessions"), key, draft, tags)
         return dataclasses.replace(draft, sessions=sessions)
+
+    def check_shared_slot(self, key_node: Value, series: Series, slots: dict) -> None:
+        """ical.js (FullCalendar, many web widgets) relates an override to any series that has
+        an occurrence at the same local time, whatever its UID: two weekly series meeting on
+        the same day at the same time would swap topics there."""
+        slot = (series.weekday, series.at)
+        other = slots.setdefault(slot, series.id)
+        if other != series.id:
+            self.warn(
+                key_node,
+                f"series.{series.id}",
+                f"{series.id} meets on {WEEKDAYS[series.weekday].title()}s at "
+                f"{series.at:%H:%M}, like {other}",
+                "web widgets built on ical.js, such as FullCalendar, may show one series' topics "
+                "in the other; point them at /series/<id>.ics or ?expand=utc",
+            )
 
     def weekday(self, node: Value, key: str) -> int | None:
         raw = node.text().strip().lower()
