@@ -52,11 +52,7 @@ def serve(schedule_path, host, port):
         # then subscribe to http://127.0.0.1:5000/calendar.ics
     For production, run gunicorn (see the README).
     """
-    _, problems = _check_file(schedule_path)
-    if _errors(problems):
-        _print_problems(problems)
-        raise SystemExit(1)
-    os.environ["FEED_SCHEDULE"] = str(Path(schedule_path).resolve())
+    _require_valid(schedule_path)
     app = create_app({"SCHEDULE": str(Path(schedule_path).resolve())})
     click.echo(f"Serving {schedule_path} at http://{host}:{port}/calendar.ics", err=True)
     app.run(host=host, port=port, threaded=True, use_reloader=False)
@@ -160,10 +156,7 @@ def build(schedule_path, outdir, max_age, url):
     """
     from .build import data_documents, export
 
-    _, problems = _check_file(schedule_path)
-    if _errors(problems):
-        _print_problems(problems)
-        raise SystemExit(1)
+    _require_valid(schedule_path)
     app = create_app({"SCHEDULE": str(Path(schedule_path).resolve()), "WRITE_STAMPS": False})
     version = app.extensions["feed.publisher"].current()
     base = url or version.schedule.url
@@ -237,6 +230,14 @@ def _check_file(path):
     except OSError as exc:
         raise click.ClickException(f"{path}: {exc.strerror}") from exc
     return check_schedule(source, str(path))
+
+
+def _require_valid(schedule_path) -> None:
+    """Print every problem and exit 1 unless the schedule can be published."""
+    _, problems = _check_file(schedule_path)
+    if _errors(problems):
+        _print_problems(problems)
+        raise SystemExit(1)
 
 
 def _errors(problems):

@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 from pathlib import Path
 
-from flask import Blueprint, Request, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from werkzeug.http import parse_date
 
 from . import ical
@@ -46,10 +46,9 @@ def version() -> Version:
     return found
 
 
-def send(document: Document, req: Request | None = None) -> Response:
+def send(document: Document) -> Response:
     """Serve stored bytes with validators: 304 when the client's copy is current."""
-    req = req or request
-    status, headers, body = respond(document, req.environ, current_app.config)
+    status, headers, body = respond(document, request.environ, current_app.config)
     return Response(body, status=status, headers=headers)
 
 

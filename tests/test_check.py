@@ -14,15 +14,11 @@ import tracemalloc
 
 import pytest
 from click.testing import CliRunner
+from conftest import SCHEDULES
 
 from feed import yamltree
 from feed.cli import cli
 from feed.schedule import check, load
-
-try:
-    from tests.conftest import SCHEDULES
-except ModuleNotFoundError:  # plain `pytest` puts tests/ itself on sys.path
-    from conftest import SCHEDULES
 
 INVALID = SCHEDULES / "invalid"
 
