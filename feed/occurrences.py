@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from .schedule import Schedule, Series, Session
 
@@ -142,6 +143,33 @@ def of_series(series: Series, first: dt.date, last: dt.date) -> list[Occurrence]
             found.append(occurrence)
     found.sort(key=lambda o: _utc(o.start))
     return found
+
+
+def on(series: Series, day: dt.date) -> Occurrence | None:
+    """The occurrence keyed by day: a regular slot of a weekly series, or a one-off's date."""
+    if series.weekly:
+        if day in slots(series, day, day):
+            return weekly(series, day)
+        return None
+    entry = series.session(day)
+    return one_off(series, entry) if entry else None
+
+
+def next_session(
+    schedule: Schedule, instant: dt.datetime, need_join: bool = False, horizon_days: int = 366
+) -> Occurrence | None:
+    """The first session not cancelled that has not ended at instant (a running one counts)."""
+    today = instant.astimezone(ZoneInfo(schedule.timezone)).date()
+    found = between(schedule, today - dt.timedelta(days=1), today + dt.timedelta(days=horizon_days))
+    for occurrence in found:
+        if occurrence.cancelled or (need_join and not occurrence.join):
+            continue
+        end = occurrence.end
+        if not isinstance(end, dt.datetime):  # all-day: ends at midnight where it happens
+            end = dt.datetime.combine(end, dt.time(), tzinfo=occurrence.series.zone)
+        if end > instant:
+            return occurrence
+    return None
 
 
 def first_active_slot(series: Series) -> dt.date | None:
