@@ -1,4 +1,4 @@
-"""A structural lint of a feed: the rules real clients need (see ../shared/CLIENTS.md)."""
+"""A structural lint of a feed: the rules real clients need (evidence: docs/clients.md)."""
 
 from __future__ import annotations
 
