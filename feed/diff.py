@@ -18,22 +18,22 @@ import datetime as dt
 from dataclasses import dataclass
 
 from . import occurrences
-from .errors import Problem
 from .occurrences import Occurrence
-from .schedule import AgendaItem, Schedule, Series, check
+from .schedule import SESSION_DETAILS, AgendaItem, Report, Schedule, Series, Session, check
 
 
 @dataclass(frozen=True)
-class Report:
-    """The outcome of comparing two texts: change lines, or the problems that prevented it."""
+class Comparison:
+    """The outcome of comparing two texts: the check of each, and the change lines when both
+    are valid."""
 
+    old: Report
+    new: Report
     lines: tuple[str, ...] = ()
-    old_problems: tuple[Problem, ...] = ()
-    new_problems: tuple[Problem, ...] = ()
 
     @property
     def valid(self) -> bool:
-        return not (_errors(self.old_problems) or _errors(self.new_problems))
+        return self.old.ok and self.new.ok
 
     @property
     def exit_code(self) -> int:
@@ -45,17 +45,12 @@ class Report:
 
 def diff_texts(
     old_text: str | bytes, new_text: str | bytes, old_path: str = "old", new_path: str = "new"
-) -> Report:
+) -> Comparison:
     """Validate both texts and compare them; invalid texts give their problems instead."""
-    old, old_problems = check(old_text, old_path)
-    new, new_problems = check(new_text, new_path)
-    if old is None or new is None:
-        return Report((), tuple(old_problems), tuple(new_problems))
-    return Report(tuple(diff(old, new)), tuple(old_problems), tuple(new_problems))
-
-
-def _errors(problems) -> list[Problem]:
-    return [p for p in problems if not p.warning]
+    old, new = check(old_text, old_path), check(new_text, new_path)
+    if not (old.ok and new.ok):
+        return Comparison(old, new)
+    return Comparison(old, new, tuple(diff(old.schedule, new.schedule)))
 
 
 def diff(old: Schedule, new: Schedule) -> list[str]:
@@ -220,7 +215,8 @@ def _explained_time(old: Series, new: Series, a: Occurrence, b: Occurrence) -> b
     return True
 
 
-def _field_changes(a, b) -> list[str]:
+def _field_changes(a: Session | None, b: Session | None) -> list[str]:
+    """Agenda, notes and each detail shown with a session (speaker, links ...)."""
     lines = []
     agenda_a = _flat(a.agenda) if a else []
     agenda_b = _flat(b.agenda) if b else []
@@ -233,12 +229,8 @@ def _field_changes(a, b) -> list[str]:
         if removed:
             parts.append("removed " + ", ".join(_q(i) for i in removed))
         lines.append("agenda " + ("; ".join(parts) if parts else "reordered"))
-    for name, label in (
-        ("notes", "notes"),
-        ("speaker", "speaker"),
-        ("url", "link"),
-        ("recording", "recording"),
-    ):
+    named = [("notes", "notes"), *((d.name, d.diff_name) for d in SESSION_DETAILS)]
+    for name, label in named:
         va, vb = getattr(a, name, None), getattr(b, name, None)
         va, vb = (va or None), (vb or None)
         if va != vb:

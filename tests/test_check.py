@@ -16,9 +16,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import SCHEDULES
 
-from feed import yamltree
 from feed.cli import cli
-from feed.schedule import check, load
+from feed.schedule import Report, ScheduleError, check, load, yamlread
 
 INVALID = SCHEDULES / "invalid"
 
@@ -368,6 +367,15 @@ EXPECTED = {  # file in tests/schedules/invalid/ -> the lines `feed check` print
             "one document; remove the `---` line)"
         ),
     ],
+    "uid_collision": [
+        (
+            "schedule.yaml:11:3: series.events-20240101: its events get the UID "
+            "events-20240101@example.org, which is also the UID of the 2024-01-01 session of "
+            "'events' (series on line 7, session on line 10) (rename one of the two series: an "
+            "event's UID is <series>@<domain>, or <series>-<YYYYMMDD>@<domain> for a single "
+            "event)"
+        ),
+    ],
     "unknown_key": [
         (
             "schedule.yaml:15:35: series.weekly.sessions.2024-01-09.speakr: unknown key 'speakr' "
@@ -455,10 +463,12 @@ def test_every_file_is_pinned():
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_library_reports_exactly(name):
     """check() returns the problems with exact line, column, value and hint."""
-    schedule, problems = check((INVALID / f"{name}.yaml").read_bytes(), "schedule.yaml")
-    assert [str(p) for p in problems] == EXPECTED[name]
-    errors = [p for p in problems if not p.warning]
-    assert (schedule is None) == bool(errors)
+    report = check((INVALID / f"{name}.yaml").read_bytes(), "schedule.yaml")
+    assert [str(p) for p in report.problems] == EXPECTED[name]
+    assert report.ok == (report.schedule is not None) == (not report.errors)
+    assert report.errors + report.warnings == tuple(
+        sorted(report.problems, key=lambda p: p.warning)
+    )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -539,9 +549,9 @@ def test_python_tags_never_run(tmp_path):
     text = MINIMAL.replace("{at}", '"11:00"') + (
         f"    description: !!python/object/apply:os.system [touch {marker}]\n"
     )
-    schedule, problems = check(text)
-    assert schedule is None
-    assert [str(p) for p in problems] == [
+    report = check(text)
+    assert report.schedule is None
+    assert [str(p) for p in report.problems] == [
         "schedule.yaml:8:18: the tag '!!python/object/apply:os.system' is not allowed "
         "(schedule.yaml holds plain text, lists and mappings only)"
     ]
@@ -554,13 +564,13 @@ def test_alias_bomb_is_refused_quickly_in_bounded_memory():
     tracemalloc.start()
     started = time.perf_counter()
     try:
-        schedule, problems = check(source)
+        report = check(source)
         elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert schedule is None
-    assert [str(p) for p in problems] == EXPECTED["alias_bomb"]
+    assert report.schedule is None
+    assert [str(p) for p in report.problems] == EXPECTED["alias_bomb"]
     assert elapsed < 3
     assert peak < 50 * 1024 * 1024
 
@@ -568,25 +578,25 @@ def test_alias_bomb_is_refused_quickly_in_bounded_memory():
 def test_deep_nesting_is_refused_quickly():
     """Regression: 100,000 "[" took PyYAML's pure-Python scanner 37 s (quadratic)."""
     started = time.perf_counter()
-    _, problems = check(b"[" * 100_000)
+    report = check(b"[" * 100_000)
     assert time.perf_counter() - started < 3
-    assert [p.message for p in problems] == ["YAML nesting is too deep"]
+    assert [p.message for p in report.problems] == ["YAML nesting is too deep"]
 
 
 def test_file_over_the_size_limit_is_refused():
-    source = b"# padding\n" * (yamltree.MAX_BYTES // 10 + 1)
-    schedule, problems = check(source)
-    assert schedule is None
-    assert [str(p) for p in problems] == [
+    source = b"# padding\n" * (yamlread.MAX_BYTES // 10 + 1)
+    report = check(source)
+    assert report.schedule is None
+    assert [str(p) for p in report.problems] == [
         f"schedule.yaml:1:1: the file is {len(source)} bytes "
-        f"(the limit is {yamltree.MAX_BYTES} bytes; split or trim the schedule)"
+        f"(the limit is {yamlread.MAX_BYTES} bytes; split or trim the schedule)"
     ]
 
 
 def test_text_that_cannot_be_utf8_is_reported_with_its_line():
     """A str with a lone surrogate (it cannot be saved as UTF-8) is a problem, not a crash."""
-    _, problems = check("calendar:\n  name: Caf\udce9\n")
-    assert [str(p) for p in problems] == [
+    report = check("calendar:\n  name: Caf\udce9\n")
+    assert [str(p) for p in report.problems] == [
         "schedule.yaml:2:12: the character U+DCE9 is not allowed "
         "(remove it; save the file as UTF-8)"
     ]
@@ -596,20 +606,133 @@ def test_pure_python_parser_gives_the_same_result(monkeypatch):
     """Without libyaml, PyYAML's own parser is used, bounded the same way."""
     real = (SCHEDULES / "small.yaml").read_bytes()
     with_libyaml = check(real)
-    monkeypatch.setattr(yamltree, "_LOADER", yamltree._PyLoader)
+    monkeypatch.setattr(yamlread, "_LOADER", yamlread._PyLoader)
     assert check(real) == with_libyaml
     started = time.perf_counter()
-    _, problems = check(b"[" * 100_000)
+    report = check(b"[" * 100_000)
     assert time.perf_counter() - started < 3
-    assert [p.message for p in problems] == ["YAML nesting is too deep"]
+    assert [p.message for p in report.problems] == ["YAML nesting is too deep"]
 
 
 def test_line_breaks_in_keys_stay_on_one_line():
     """Regression: a key holding a line break split its problem over two output lines."""
-    _, problems = check('calendar: {name: Example, timezone: UTC}\nseries: {}\n"a\\nb": 1\n')
-    assert [str(p) for p in problems] == [
+    report = check('calendar: {name: Example, timezone: UTC}\nseries: {}\n"a\\nb": 1\n')
+    assert [str(p) for p in report.problems] == [
         "schedule.yaml:2:9: series: expected a mapping of series by id (indent each series under "
         "`series:` by its id, e.g. `weekly-meeting:`)",
         "schedule.yaml:3:1: a\\nb: unknown key 'a\\nb' (expected one of 'calendar', 'page', "
         "'series')",
+    ]
+
+
+WEEKLY = """\
+calendar:
+  name: Example
+  timezone: America/Los_Angeles
+  domain: example.org
+  tags: {ops: Technical Ops}
+series:
+  weekly:
+    title: Weekly
+    every: tuesday
+    at: "11:00"
+    starts: 2024-01-02
+    sessions:
+"""
+
+
+def test_report_says_whether_the_schedule_can_be_published():
+    """Warnings alone publish; load() gives the Schedule, or raises with every problem."""
+    text = WEEKLY + "      2024-01-16: Second\n      2024-01-09: First\n"
+    report = check(text)
+    assert isinstance(report, Report)
+    assert report.ok and report.schedule == load(text)
+    assert report.errors == ()
+    assert [p.message for p in report.warnings] == ["2024-01-09 is listed after 2024-01-16"]
+
+    broken = text + "      2024-01-22: A Monday\n"
+    report = check(broken)
+    assert not report.ok and report.schedule is None
+    assert [p.line for p in report.problems] == [14, 15]  # sorted by line
+    assert [p.warning for p in report.problems] == [True, False]
+    with pytest.raises(ScheduleError) as caught:
+        load(broken)
+    assert caught.value.problems == report.problems
+    assert str(caught.value) == str(report.errors[0])
+
+
+def test_slides_are_an_https_link_of_a_session_that_takes_place():
+    text = WEEKLY + (
+        "      2024-01-09: {topic: eBPF, slides: https://example.org/ebpf.pdf}\n"
+        "      2024-01-16: {topic: GitOps, slides: example.org/gitops.pdf}\n"
+        "      2024-01-23: {cancelled: Holiday, slides: https://example.org/x.pdf}\n"
+    )
+    assert [str(p) for p in check(text).problems] == [
+        "schedule.yaml:14:43: series.weekly.sessions.2024-01-16.slides: 'example.org/gitops.pdf' "
+        "is not an https URL (write the whole link, starting with https://; calendar clients "
+        "and browsers block other links)",
+        "schedule.yaml:15:48: series.weekly.sessions.2024-01-23.slides: a cancelled session "
+        "cannot have slides, but 2024-01-23 has 'https://example.org/x.pdf' (remove "
+        "`cancelled`, or move the slides to another date)",
+    ]
+    first = WEEKLY + "      2024-01-09: {topic: eBPF, slides: https://example.org/ebpf.pdf}\n"
+    session = load(first).series[0].session(dt.date(2024, 1, 9))
+    assert session.slides == "https://example.org/ebpf.pdf"
+
+
+def test_uid_collision_with_a_weekly_series_names_the_date():
+    """A session of a weekly series taken out on its own (a per-session .ics file) has the UID
+    <series>-<YYYYMMDD>@<domain> too."""
+    text = WEEKLY + (
+        "      2024-01-09: First\n"
+        "  weekly-20240116:\n"
+        "    title: Something else\n"
+        "    sessions: {2024-03-01: Launch}\n"
+    )
+    assert [str(p) for p in check(text).problems] == [
+        "schedule.yaml:14:3: series.weekly-20240116: its events get the UID "
+        "weekly-20240116@example.org, which is also the UID of an event of 'weekly' on "
+        "2024-01-16 (series on line 7) (rename one of the two series: an event's UID is "
+        "<series>@<domain>, or <series>-<YYYYMMDD>@<domain> for a single event)"
+    ]
+
+
+def test_an_id_ending_in_digits_that_are_no_date_collides_with_nothing():
+    text = WEEKLY + "      2024-01-09: First\n  weekly-20241399:\n    title: Other\n"
+    assert check(text).ok
+
+
+def test_an_empty_calendar_timezone_is_reported():
+    """Regression: `timezone:` with nothing after it made the file unpublishable, silently."""
+    text = WEEKLY.replace("timezone: America/Los_Angeles", "timezone:") + "      2024-01-09: A\n"
+    assert [str(p) for p in check(text).problems] == [
+        "schedule.yaml:3:12: calendar.timezone: the timezone is empty "
+        "(write some text or remove the key)"
+    ]
+
+
+def test_an_empty_series_timezone_is_the_calendars():
+    text = WEEKLY.replace('at: "11:00"', 'at: "11:00"\n    timezone:') + "      2024-01-09: A\n"
+    assert load(text).series[0].timezone == "America/Los_Angeles"
+
+
+def test_sessions_of_a_broken_weekly_series_are_still_read_as_weekly():
+    """Regression: a weekly series missing `starts` had its moved sessions called one-off."""
+    text = WEEKLY.replace("    starts: 2024-01-02\n", "") + (
+        "      2024-01-09: {topic: First, moved: 2024-01-10}\n"
+        "      2024-01-16: {agenda: [Intro], tags: [ops]}\n"
+    )
+    assert [str(p) for p in check(text).problems] == [
+        "schedule.yaml:8:5: series.weekly.starts: a weekly series needs 'starts' (the date of "
+        "the first session, e.g. starts: 2021-05-18)"
+    ]
+
+
+def test_a_broken_calendar_still_declares_its_tags():
+    """The series' tags are checked against calendar.tags even when the calendar has a mistake."""
+    text = WEEKLY.replace("domain: example.org", "domain: https://example.org/")
+    text += "      2024-01-09: {topic: First, tags: [ops, opps]}\n"
+    assert [p.message for p in check(text).problems] == [
+        "'https://example.org/' is not a domain name",
+        "unknown tag 'opps'",
     ]

@@ -37,33 +37,6 @@ def test_ics_of_an_unknown_series_names_the_known_ones(schedule_file):
     assert "Error: no series 'nope'; known series: weekly, conferences" in result.output
 
 
-def test_check_reports_ok(schedule_file):
-    result = run("check", schedule_file)
-    assert result.exit_code == 0
-    assert result.output == f"{schedule_file}: OK (2 series, 8 dated entries)\n"
-
-
-def test_check_reports_every_problem_with_its_line(tmp_path):
-    path = tmp_path / "schedule.yaml"
-    path.write_text(
-        "calendar: {name: X, timezone: America/Los_Angles}\n"
-        "series:\n"
-        "  weekly:\n"
-        "    title: Weekly\n"
-        "    every: tusday\n"
-        '    at: "11:00"\n'
-        "    starts: 2026-01-06\n"
-    )
-    result = run("check", path)
-    assert result.exit_code == 1
-    assert result.output.splitlines() == [
-        f"{path}:1:31: calendar.timezone: 'America/Los_Angles' is not a known time zone "
-        "(did you mean 'America/Los_Angeles'?)",
-        f"{path}:5:12: series.weekly.every: 'tusday' is not a weekday (did you mean 'tuesday'?)",
-        f"{path}: 2 errors",
-    ]
-
-
 def test_stamp_records_an_edit_and_is_then_up_to_date(schedule_file):
     result = run("stamp", "--schedule", schedule_file)
     assert result.exit_code == 0

@@ -11,15 +11,11 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
+from conftest import SCHEDULES
 
 from feed.cli import cli
 from feed.diff import diff, diff_texts
 from feed.schedule import load
-
-try:
-    from tests.conftest import SCHEDULES
-except ModuleNotFoundError:  # plain `pytest` puts tests/ itself on sys.path
-    from conftest import SCHEDULES
 
 DIFF = SCHEDULES / "diff"
 BASE = DIFF / "base.yaml"
@@ -79,6 +75,13 @@ CASES = {  # file compared with base.yaml -> (exit code, report lines)
     "series_time": (1, ["weekly: every session from 2024-01-02 on: 11:00 -> 12:00"]),
     "session_added": (1, [f'{W} 2024-12-03 11:00 PST: topic added: "Chaos Engineering"']),
     "session_removed": (1, [f'{W} 2024-01-16 11:00 PST: topic removed: "eBPF"']),
+    "speaker_and_slides": (
+        1,
+        [
+            f'{W} 2024-01-16 11:00 PST: speaker: none -> "Jane Doe"',
+            f"{W} 2024-01-16 11:00 PST: slides: none -> https://example.org/slides/ebpf.pdf",
+        ],
+    ),
 }
 
 
@@ -112,6 +115,14 @@ def test_library_diff_is_pure_and_symmetric_in_kind():
     assert diff_texts(added, base).lines == (
         f'{W} 2024-12-03 11:00 PST: topic removed: "Chaos Engineering"',
     )
+
+
+def test_library_comparison_keeps_both_checks():
+    """An invalid version: no lines, exit code 2, and each side's own problems."""
+    comparison = diff_texts(BASE.read_text(), (DIFF / "invalid.yaml").read_text())
+    assert not comparison.valid and comparison.exit_code == 2 and comparison.lines == ()
+    assert comparison.old.ok and comparison.old.problems == ()
+    assert [p.line for p in comparison.new.errors] == [20]
 
 
 def test_invalid_version_exits_2_with_its_problems():

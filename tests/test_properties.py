@@ -9,35 +9,31 @@ from __future__ import annotations
 import datetime as dt
 
 import yaml
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feed import ical
-from feed.errors import Problem
-from feed.schedule import Schedule, check
-
-try:
-    from tests.conftest import ROOT
-except ModuleNotFoundError:  # plain `pytest` puts tests/ itself on sys.path
-    from conftest import ROOT
+from feed.schedule import Problem, Schedule, check
 
 REAL = (ROOT / "schedule.yaml").read_bytes()
-EDITED = dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC)
 FAST = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 
 
 def assert_answered(source: str | bytes) -> Schedule | None:
     """The only two outcomes: a Schedule (warnings at most) or at least one error."""
-    schedule, problems = check(source)
+    report = check(source)
+    schedule, problems = report.schedule, report.problems
     assert all(isinstance(p, Problem) for p in problems)
+    assert list(problems) == sorted(problems, key=lambda p: (p.line, p.column, p.warning))
     lines = [str(p) for p in problems]
     assert all(len(line.splitlines()) == 1 for line in lines)
     if schedule is None:
-        assert any(not p.warning for p in problems)
+        assert report.errors and not report.ok
     else:
         assert isinstance(schedule, Schedule)
-        assert all(p.warning for p in problems)
-        ical.render(schedule, ical.stamps_for(schedule, {}, EDITED))
+        assert report.ok and report.problems == report.warnings
+        ical.render(schedule, ical.SUBSCRIPTION, ical.events(schedule), {})
     return schedule
 
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .model import Schedule
 
 
 @dataclass(frozen=True, order=True)
@@ -19,7 +23,6 @@ class Problem:
     column: int
     key: str
     message: str
-    value: str | None = None
     hint: str | None = None
     warning: bool = False
 
@@ -42,9 +45,29 @@ class ScheduleError(ValueError):
         errors = [p for p in self.problems if not p.warning]
         super().__init__("\n".join(str(p) for p in errors) or "invalid schedule")
 
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of checking a schedule: the model when it can be published, and every problem.
+
+    ``problems`` are sorted by line, then column, errors before warnings.
+    """
+
+    schedule: Schedule | None
+    problems: tuple[Problem, ...] = ()
+
     @property
     def errors(self) -> tuple[Problem, ...]:
         return tuple(p for p in self.problems if not p.warning)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.warning)
+
+    @property
+    def ok(self) -> bool:
+        """True when the schedule can be published (warnings allowed)."""
+        return self.schedule is not None
 
 
 def did_you_mean(word: str, choices) -> str | None:

@@ -7,6 +7,9 @@ duplicate keys are reported, and everything is bounded: the file's size, its nes
 number of values it expands to, counting each alias as the whole value it repeats, so a
 "billion laughs" file is refused quickly in bounded memory (aliases share one tree, never copies).
 libyaml's parser is used when PyYAML has it: it is ten times faster and limits nesting itself.
+(``yaml.compose()`` is not used: it turns an alias into its anchor's node and forgets where the
+alias was written, and it takes a second document for a syntax error; both are reported here at
+the place the organizer has to look.)
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .errors import Problem
+from .problems import Problem
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
@@ -347,3 +350,19 @@ class _Builder:
         seen[name] = key
         parent.data.append((key, value))
         return None
+
+
+def plain(value: Value | None):
+    """The tree as plain Python, every scalar the text the organizer typed (None when empty).
+
+    Mappings become dicts, sequences lists. For tools that want the document as data (e.g. a
+    JSON Schema validator): unlike ``yaml.safe_load``, ``2024-01-09`` stays a string and ``11:00``
+    is not the number 660. An alias repeats its value.
+    """
+    if value is None:
+        return None
+    if value.is_map:
+        return {k.text(): plain(v) for k, v in value.data}
+    if value.is_seq:
+        return [plain(v) for v in value.data]
+    return value.data

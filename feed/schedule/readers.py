@@ -1,0 +1,401 @@
+"""Readers of single values: each takes a positioned YAML value and reports what is wrong with it.
+
+A reader is called as ``read(ctx, node, key)`` with the value (never None: absent keys are not
+read), the dotted key it sits at, and the :class:`Context` that collects problems. It returns
+the value for the model, or None (or an empty tuple) after reporting why it cannot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import zoneinfo
+from functools import cache
+from urllib.parse import urlsplit
+
+import pytz
+
+from .model import FIRST_YEAR, LAST_YEAR, WEEKDAYS, AgendaItem
+from .problems import did_you_mean, one_of
+from .reading import Context, mapping, shown
+from .yamlread import Value
+
+DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_SHORT_YEAR = re.compile(r"^(\d{1,3}|\d{5,})-\d{1,2}-\d{1,2}$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+DURATION = re.compile(r"^(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?$")
+ISO_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$")
+ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,250}[A-Za-z0-9])?$")
+NAME_FORBIDDEN = re.compile(r"[,;\\\n]")
+_TRUE = ("yes", "true", "on", "y")
+_FALSE = ("no", "false", "off", "n")
+# Every accepted spelling of a weekday (compared in lower case): "tuesday", "tue", "tues",
+# "tuesdays"; "thur" for Thursday.
+WEEKDAY_SPELLINGS = {
+    spelling: index
+    for index, day in enumerate(WEEKDAYS)
+    for spelling in (day, day + "s", day[:3], day[:4] if day != "thursday" else "thur")
+}
+
+
+# -- text ----------------------------------------------------------------------------------
+
+
+def text(ctx: Context, node: Value, key: str) -> str | None:
+    """One line of text; an empty value is no value."""
+    if not node.is_scalar:
+        ctx.error(
+            node,
+            key,
+            f"expected text, got {shown(node)}",
+            'write it on one line; put text with [ ] { } or ": " in quotes',
+        )
+        return None
+    if node.data is None:
+        return None
+    if not str(node.data).strip():
+        name = key.rsplit(".", 1)[-1]
+        ctx.error(node, key, f"the {name} is empty", "write some text or remove the key")
+        return None
+    return str(node.data).strip()
+
+
+def topic(ctx: Context, node: Value, key: str) -> str | None:
+    """A session's topic: unlike other text, `topic:` with nothing after it is a mistake."""
+    value = text(ctx, node, key)
+    if value is None and node.is_scalar and node.data is None:
+        ctx.error(node, key, "the topic is empty", "write the topic or remove the key")
+    return value
+
+
+def calendar_name(ctx: Context, node: Value, key: str) -> str | None:
+    name = text(ctx, node, key)
+    if name and NAME_FORBIDDEN.search(name):
+        ctx.error(
+            node,
+            key,
+            f"{name!r} contains a comma, semicolon or backslash",
+            "calendar clients disagree on escaping these in calendar names; reword without them",
+        )
+    return name
+
+
+def domain(ctx: Context, node: Value, key: str) -> str | None:
+    value = text(ctx, node, key)
+    if value and not DOMAIN.match(value):
+        ctx.error(
+            node,
+            key,
+            f"{value!r} is not a domain name",
+            "e.g. cloud2030.org; it makes event UIDs globally unique",
+        )
+        return None
+    return value
+
+
+def url(ctx: Context, node: Value, key: str) -> str | None:
+    value = text(ctx, node, key)
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # e.g. "https://[" (an unclosed IPv6 address)
+        parts, host = None, None
+    if (
+        parts is None
+        or parts.scheme != "https"
+        or not host
+        or any(c.isspace() or ord(c) < 32 for c in value)
+    ):
+        ctx.error(
+            node,
+            key,
+            f"{value!r} is not an https URL",
+            "write the whole link, starting with https://; "
+            "calendar clients and browsers block other links",
+        )
+        return None
+    return value
+
+
+def strings(ctx: Context, node: Value, key: str) -> tuple[str, ...]:
+    """A string or a list of strings."""
+    items = node.data if node.is_seq else [node]
+    return tuple(value for item in items if (value := text(ctx, item, key)) is not None)
+
+
+def items(ctx: Context, node: Value, key: str) -> tuple[AgendaItem, ...]:
+    """Agenda-style nested lists: a list right after a string holds its sub-items."""
+    if node.is_scalar:
+        value = text(ctx, node, key)
+        return (AgendaItem(value),) if value else ()
+    if not node.is_seq:
+        ctx.error(
+            node,
+            key,
+            f"expected a list, got {shown(node)}",
+            "write items as a YAML list: - first item",
+        )
+        return ()
+    result: list[AgendaItem] = []
+    for item in node.data:
+        if item.is_seq:
+            children = items(ctx, item, key)
+            if not result:
+                ctx.error(
+                    item,
+                    key,
+                    "a nested list must follow the item it belongs to",
+                    "put the parent item on the line above",
+                )
+                result.extend(children)
+            else:
+                last = result[-1]
+                result[-1] = AgendaItem(last.text, last.children + children)
+        elif item.is_map:
+            ctx.error(
+                item,
+                key,
+                "expected an agenda item, got a mapping",
+                "a colon followed by a space makes a mapping; quote the item",
+            )
+        elif (value := text(ctx, item, key)) is not None:
+            result.append(AgendaItem(value))
+    return tuple(result)
+
+
+def flag_or_text(ctx: Context, node: Value, key: str) -> tuple[bool, str | None]:
+    """`cancelled: yes`, `cancelled: no` or `cancelled: <reason>`: (cancelled, reason)."""
+    if not node.is_scalar:
+        ctx.error(
+            node,
+            key,
+            f"expected yes or a reason, got {shown(node)}",
+            "write `cancelled: yes` or `cancelled: Thanksgiving week`",
+        )
+        return True, None
+    raw = node.text().strip()
+    if node.data is None or not raw:
+        return True, None
+    if not node.quoted and raw.lower() in _TRUE:
+        return True, None
+    if not node.quoted and raw.lower() in _FALSE:
+        return False, None
+    return True, raw
+
+
+# -- tags ----------------------------------------------------------------------------------
+
+
+def tags(ctx: Context, node: Value, key: str) -> tuple[str, ...]:
+    """Tags of a series or session: each one declared under calendar.tags."""
+    declared = ctx.tags
+    result = []
+    for value, item in zip(strings(ctx, node, key), _scalars(node), strict=False):
+        if value not in declared:
+            hint = did_you_mean(value, declared) or (
+                "declare it under calendar.tags"
+                if not declared
+                else one_of(declared) + ", or declare it under calendar.tags"
+            )
+            ctx.error(item, key, f"unknown tag {value!r}", hint)
+            continue
+        result.append(value)
+    return tuple(result)
+
+
+def tag_declarations(ctx: Context, node: Value, key: str) -> tuple[tuple[str, str], ...]:
+    """calendar.tags: `tag: description` lines."""
+    if not node.is_map:
+        ctx.error(
+            node,
+            key,
+            "expected a mapping of tag: description",
+            "one tag per line under `tags:`, e.g. `ops: Technical Ops Series`",
+        )
+        return ()
+    described = mapping(ctx, node, key, tuple(k.text() for k, _ in node.data))
+    declared = []
+    for key_node, _ in node.data:
+        tag = key_node.text()
+        if not ID.match(tag):
+            ctx.error(
+                key_node,
+                key,
+                f"{tag!r} is not a valid tag",
+                "use lowercase letters, digits and hyphens, e.g. platform-engineering",
+            )
+            continue
+        declared.append((tag, text(ctx, described[tag], f"{key}.{tag}") or tag))
+    return tuple(declared)
+
+
+def _scalars(node: Value) -> list[Value]:
+    items = node.data if node.is_seq else [node]
+    return [i for i in items if i.is_scalar and i.data is not None and str(i.data).strip()]
+
+
+# -- dates and times -----------------------------------------------------------------------
+
+
+def date(ctx: Context, node: Value, key: str) -> dt.date | None:
+    return date_text(ctx, node, key, node.text())
+
+
+def date_text(ctx: Context, node: Value, key: str, raw: str) -> dt.date | None:
+    """A date written as raw (a session's key, or part of `moved`), reported at node."""
+    match = DATE.match(raw.strip())
+    if not match and (short := _SHORT_YEAR.match(raw.strip())):
+        ctx.error(
+            node,
+            key,
+            f"{raw!r} has the year {short[1]}",
+            "write the full four-digit year, e.g. 2022",
+        )
+        return None
+    if not match:
+        ctx.error(node, key, f"{raw!r} is not a date", "write dates as YYYY-MM-DD, e.g. 2024-01-16")
+        return None
+    year, month, day = (int(g) for g in match.groups())
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        ctx.error(
+            node, key, f"{raw!r} has the year {year}", "write the full four-digit year, e.g. 2022"
+        )
+        return None
+    try:
+        return dt.date(year, month, day)
+    except ValueError as exc:
+        ctx.error(node, key, f"{raw!r} is not a valid date: {exc}", "check the month and day")
+        return None
+
+
+def time(ctx: Context, node: Value, key: str) -> dt.time | None:
+    return time_text(ctx, node, key, node.text())
+
+
+def time_text(ctx: Context, node: Value, key: str, raw: str) -> dt.time | None:
+    match = _TIME.match(raw.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        ctx.error(
+            node,
+            key,
+            f"{raw!r} is not a time of day",
+            'write 24-hour time as "HH:MM" in quotes, e.g. "11:00" or "14:30"',
+        )
+        return None
+    return dt.time(int(match[1]), int(match[2]))
+
+
+def duration_reader(too_long: str):
+    """A reader of durations from 1 minute to 24 hours; ``too_long`` is the hint beyond."""
+
+    def duration(ctx: Context, node: Value, key: str) -> dt.timedelta | None:
+        raw = node.text().strip()
+        match = DURATION.match(raw) if raw else None
+        if not (match and any(match.groups())):
+            match = ISO_DURATION.match(raw.upper())
+        if not (match and any(match.groups())):
+            hint = "write e.g. 1h, 90m, 1h30m or PT1H30M"
+            if raw.isdigit():
+                hint = f"add a unit: {raw}m for minutes or {raw}h for hours"
+            ctx.error(node, key, f"{raw!r} is not a duration", hint)
+            return None
+        # Cap the numbers before timedelta sees them: "99999999999h" would overflow it.
+        hours, minutes = (min(int(g or 0), 100_000) for g in match.groups())
+        value = dt.timedelta(hours=hours, minutes=minutes)
+        if not dt.timedelta(0) < value <= dt.timedelta(hours=24):
+            ctx.error(node, key, f"{raw!r} is not between 1 minute and 24 hours", too_long)
+            return None
+        return value
+
+    return duration
+
+
+duration = duration_reader("a session longer than a day should be a one-off event with `ends`")
+refresh = duration_reader("calendar clients check for changes every few hours; e.g. refresh: 6h")
+
+
+def weekday(ctx: Context, node: Value, key: str) -> int | None:
+    raw = node.text().strip().lower()
+    if raw in WEEKDAY_SPELLINGS:
+        return WEEKDAY_SPELLINGS[raw]
+    ctx.error(
+        node,
+        key,
+        f"{node.text()!r} is not a weekday",
+        did_you_mean(raw, WEEKDAYS) or one_of(WEEKDAYS),
+    )
+    return None
+
+
+def moved(ctx: Context, node: Value, key: str) -> dt.datetime | None:
+    """Where a weekly session really happens: a date, a time, or both (``ctx.series``, ``ctx.date``
+    say which session of which series)."""
+    series, date = ctx.series, ctx.date
+    example = 'write `moved: 2024-01-15`, `moved: "10:00"` or `moved: "2024-01-15 10:00"`'
+    if not node.is_scalar or node.data is None:
+        ctx.error(node, key, f"expected a date or time, got {shown(node)}", example)
+        return None
+    raw = node.text().strip()
+    parts = raw.split()
+    new_date, new_time = date, series.at
+    if len(parts) == 2 and parts[0][:1].isdigit() and parts[1][:1].isdigit():
+        new_date = date_text(ctx, node, key, parts[0])
+        new_time = time_text(ctx, node, key, parts[1])
+    elif len(parts) == 1 and ":" in raw:
+        new_time = time_text(ctx, node, key, raw)
+    elif len(parts) == 1 and raw[:1].isdigit():
+        new_date = date_text(ctx, node, key, raw)
+    else:
+        ctx.error(node, key, f"{raw!r} is not a date or time", example)
+        return None
+    if new_date is None or new_time is None:
+        return None
+    target = dt.datetime.combine(new_date, new_time)
+    if target == dt.datetime.combine(date, series.at):
+        ctx.warn(
+            node,
+            key,
+            f"{raw!r} is the session's own regular time",
+            "remove `moved`, or give the new date or time",
+        )
+        return None
+    if abs(new_date - date) > dt.timedelta(days=180):
+        ctx.error(
+            node,
+            key,
+            f"{raw!r} moves the session by more than half a year",
+            "check the year; add a separate one-off event for a distant date",
+        )
+        return None
+    return target
+
+
+def timezone(ctx: Context, node: Value, key: str) -> str | None:
+    name = text(ctx, node, key)
+    if name is None:
+        return None
+    if name not in _timezone_names():
+        ctx.error(node, key, f"{name!r} is not a known time zone", _zone_hint(name))
+        return None
+    return name
+
+
+@cache
+def _timezone_names() -> frozenset[str]:
+    # pytz ships its own list of IANA names, free of zoneinfo's "posixrules"-style files.
+    return frozenset(pytz.all_timezones) & frozenset(zoneinfo.available_timezones())
+
+
+def _zone_hint(name: str) -> str:
+    names = sorted(_timezone_names())
+    lowered = {n.lower(): n for n in names}
+    if name.lower() in lowered:
+        return f"did you mean {lowered[name.lower()]!r}? Names are case-sensitive"
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "use an IANA name such as 'America/Los_Angeles' or 'Europe/Berlin'"

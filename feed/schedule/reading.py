@@ -1,0 +1,111 @@
+"""How a mapping of schedule.yaml is read: the context problems go to, and declared fields.
+
+The loader reads each mapping by its declaration (feed/schedule/fields.py): unknown and
+duplicate keys are reported with a hint, missing required keys at the mapping, and every
+present key by its field's reader.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .model import Series
+from .problems import Problem, did_you_mean, one_of
+from .yamlread import Value
+
+if TYPE_CHECKING:
+    from .fields import Field
+
+
+@dataclass
+class Context:
+    """Where reading is: the file, the problems found so far, and what the values are read for.
+
+    ``within()`` gives a context for a nested part that adds to the same list of problems.
+    """
+
+    path: str
+    problems: list[Problem]
+    tags: dict[str, str] = field(default_factory=dict)  # declared under calendar.tags
+    series: Series | None = None  # whose sessions are read: the series without them
+    date: dt.date | None = None  # the regular date of the session being read
+
+    def within(self, **changes) -> Context:
+        return dataclasses.replace(self, **changes)
+
+    def error(
+        self, at: Value, key: str, message: str, hint: str | None = None, warning: bool = False
+    ) -> None:
+        self.problems.append(Problem(self.path, at.line, at.column, key, message, hint, warning))
+
+    def warn(self, at: Value, key: str, message: str, hint: str | None = None) -> None:
+        self.error(at, key, message, hint, warning=True)
+
+
+def join(key: str, name: str) -> str:
+    return f"{key}.{name}" if key else name
+
+
+def shown(node: Value) -> str:
+    """A value as messages quote it: 'text', or "a list" / "a mapping"."""
+    return repr(node.text()) if node.is_scalar else node.text()
+
+
+def blank(node: Value) -> bool:
+    return node.is_scalar and (node.data is None or not str(node.data).strip())
+
+
+# -- mappings ------------------------------------------------------------------------------
+
+
+def mapping(ctx: Context, node: Value, key: str, allowed: Sequence[str]) -> dict[str, Value]:
+    """The mapping's entries by name; unknown and duplicate keys are reported."""
+    if not node.is_map:
+        ctx.error(node, key, f"expected a mapping of keys, got {shown(node)}", one_of(allowed))
+        return {}
+    for dup, first in node.duplicates:
+        ctx.error(
+            dup,
+            join(key, dup.text()),
+            f"{dup.text()!r} is given twice, first on line {first.line}",
+            "YAML keeps only the last one; merge the two entries",
+        )
+    entries = {}
+    for k, v in node.data:
+        name = k.text()
+        if name not in allowed:
+            hint = did_you_mean(name, allowed) or one_of(allowed)
+            ctx.error(k, join(key, name), f"unknown key {name!r}", hint)
+            continue
+        entries[name] = v
+    return entries
+
+
+def read_mapping(
+    ctx: Context, node: Value, key: str, fields: Sequence[Field], skip: Sequence[str] = ()
+) -> tuple[dict[str, Value], dict[str, object]]:
+    """A declared mapping: its entries by name, and the values their fields' readers return.
+
+    Fields are read in declaration order; a missing required one is reported at the mapping.
+    Fields without a reader, and those in ``skip``, are left to the caller.
+    """
+    entries = mapping(ctx, node, key, tuple(spec.name for spec in fields))
+    values: dict[str, object] = {}
+    for spec in fields:
+        value = entries.get(spec.name)
+        at = join(key, spec.name)
+        if value is None:
+            if spec.required and node.is_map:
+                hint = spec.missing or f"add `{spec.name}:` here"
+                ctx.error(node, at, f"{spec.name!r} is required", hint)
+            continue
+        if spec.required and blank(value):
+            ctx.error(value, at, f"the {spec.name} is empty", "write some text or remove the key")
+            continue
+        if spec.read is not None and spec.name not in skip:
+            values[spec.name] = spec.read(ctx, value, at)
+    return entries, values

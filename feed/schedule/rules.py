@@ -1,0 +1,304 @@
+"""Rules across fields, sessions and series: what no single value's reader can see.
+
+Each rule reports its problems on the context and, where a value cannot be used, returns what
+remains usable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+from .fields import SERIES, Field
+from .model import WEEKDAYS, Series, Session
+from .reading import Context, shown
+from .yamlread import Value
+
+# -- keys that belong to the other kind of series ------------------------------------------
+
+_MISPLACED = {  # (mapping, kind of the series) -> (message, hint) for a key of the other kind
+    ("series", "one-off"): (
+        "{name!r} applies to weekly series only",
+        "add `every:` for a weekly series, or give each one-off event its own date under sessions",
+    ),
+    ("session", "one-off"): (
+        "{name!r} applies to sessions of weekly series",
+        "for a one-off event, change its date instead",
+    ),
+    ("session", "weekly"): (
+        "{name!r} applies to one-off events only",
+        "to change a weekly session's date or time, use `moved`",
+    ),
+}
+
+
+def kind(weekly: bool) -> str:
+    return "weekly" if weekly else "one-off"
+
+
+def misplaced(
+    ctx: Context,
+    entries: dict[str, Value],
+    key: str,
+    fields: Sequence[Field],
+    weekly: bool,
+    mapping: str,
+) -> None:
+    """Keys given in the wrong kind of series, e.g. `starts` without `every`; ``mapping`` is
+    "series" or "session"."""
+    for spec in fields:
+        if spec.applies_to not in (None, kind(weekly)) and spec.name in entries:
+            message, hint = _MISPLACED[mapping, kind(weekly)]
+            ctx.error(
+                entries[spec.name], f"{key}.{spec.name}", message.format(name=spec.name), hint
+            )
+
+
+# -- a series ------------------------------------------------------------------------------
+
+_NEEDED = {  # hints for the keys `every` needs
+    "at": 'the start time, e.g. at: "11:00"',
+    "starts": "the date of the first session, e.g. starts: 2021-05-18",
+}
+
+
+def weekly_series(
+    ctx: Context, node: Value, entries: dict[str, Value], values: dict, key: str
+) -> None:
+    """A weekly series has a time and a first session on its weekday, and ends after it starts.
+
+    A `starts` or `ends` that cannot be used is set to None in ``values``.
+    """
+    for name in next(f.needs for f in SERIES if f.name == "every"):
+        if name not in entries:
+            ctx.error(node, f"{key}.{name}", f"a weekly series needs {name!r}", _NEEDED[name])
+    starts, ends, weekday = values.get("starts"), values.get("ends"), values.get("every")
+    if starts and weekday is not None and starts.weekday() != weekday:
+        ctx.error(
+            entries["starts"],
+            f"{key}.starts",
+            f"{starts} is a {WEEKDAYS[starts.weekday()].title()}, but the series "
+            f"meets on {WEEKDAYS[weekday].title()}s",
+            f"did you mean {_next_weekday(starts, weekday)}?",
+        )
+        values["starts"] = starts = None
+    if starts and ends and ends < starts:
+        ctx.error(
+            entries["ends"],
+            f"{key}.ends",
+            f"ends on {ends}, before it starts on {starts}",
+            "the end date must be on or after the start date",
+        )
+        values["ends"] = None
+
+
+# -- a session -----------------------------------------------------------------------------
+
+
+def slot(ctx: Context, key_node: Value, date: dt.date, key: str, series: Series, moved: bool):
+    """A weekly session is keyed by a date the series really meets on."""
+    day = WEEKDAYS[series.weekday].title()
+    if date.weekday() != series.weekday:
+        nearest = _nearest_weekday(date, series.weekday)
+        ctx.error(
+            key_node,
+            key,
+            f"{date} is a {WEEKDAYS[date.weekday()].title()}, but the series meets on {day}s",
+            f"did you mean {nearest}? If the session was moved to {date}, key it by "
+            f"its regular date and add `moved: {date}`"
+            if not moved
+            else f"did you mean {nearest}? Key a moved session by its regular date",
+        )
+    elif date < series.starts:
+        ctx.error(
+            key_node,
+            key,
+            f"{date} is before the series starts on {series.starts}",
+            "change the date, or move `starts` earlier",
+        )
+    elif series.ends and date > series.ends:
+        ctx.error(
+            key_node,
+            key,
+            f"{date} is after the series ends on {series.ends}",
+            "change the date, or move `ends` later",
+        )
+
+
+def cancelled(
+    ctx: Context, entries: dict[str, Value], key: str, date: dt.date, fields: Sequence[Field]
+) -> None:
+    """A cancelled session says why, and nothing about a meeting that does not take place."""
+    for spec in fields:
+        if spec.not_when_cancelled and spec.name in entries:
+            name = spec.name  # "a topic", "an agenda", "slides"
+            what = name if name.endswith("s") else ("an " if name[0] in "aeiou" else "a ") + name
+            ctx.error(
+                entries[spec.name],
+                f"{key}.{spec.name}",
+                f"a cancelled session cannot have {what}, "
+                f"but {date} has {shown(entries[spec.name])}",
+                f"remove `cancelled`, or move the {spec.name} to another date",
+            )
+
+
+def one_off_span(
+    ctx: Context,
+    entries: dict[str, Value],
+    values: dict,
+    date: dt.date,
+    key: str,
+    series: Series | None,
+) -> None:
+    """A one-off event ends after it starts; only an all-day event spans days, and only a timed
+    one has a duration. An `ends` that cannot be used is set to None in ``values``.
+    ``series`` is None when the series is unusable (its default time is then unknown)."""
+    ends = values.get("ends")
+    if ends is not None and ends < date:
+        ctx.error(
+            entries["ends"],
+            f"{key}.ends",
+            f"ends on {ends}, before it starts on {date}",
+            "the last day must be on or after the first",
+        )
+        values["ends"] = ends = None
+    start = values.get("at") or (series.at if series is not None else None)
+    if ends is not None and ends > date and start is not None:
+        # The feed would silently drop `ends`: a timed event lasts `duration`.
+        ctx.error(
+            entries["ends"],
+            f"{key}.ends",
+            f"a timed event cannot end on another day, but {date} starts at "
+            f"{start:%H:%M} and ends on {ends}",
+            "remove `at` for an all-day event over several days, "
+            "or give a `duration` instead of `ends`",
+        )
+        values["ends"] = None
+    if values.get("duration") and start is None and series is not None:
+        ctx.error(
+            entries["duration"],
+            f"{key}.duration",
+            f"an all-day event cannot have a duration, but {date} has {shown(entries['duration'])}",
+            'give a start time with at: "HH:MM", or use `ends` for several days',
+        )
+
+
+def topic(
+    ctx: Context, node: Value, entries: dict[str, Value], values: dict, date, key, weekly: bool
+) -> None:
+    """A session has a topic, unless it is cancelled or (weekly) only adds agenda, notes or a
+    move."""
+    if values.get("topic") is not None or "topic" in entries or values["cancelled"][0]:
+        return
+    if weekly and any(name in entries for name in ("agenda", "moved", "notes")):
+        return
+    ctx.error(
+        node,
+        key,
+        f"{date} has no topic",
+        "write `topic:`, or `cancelled: yes` for a week without a meeting",
+    )
+
+
+def moves(
+    ctx: Context, series: Series, sessions: list[Session], moved_nodes: dict[dt.date, Value]
+) -> None:
+    """A session cannot be moved onto another session's regular, uncancelled slot, nor onto the
+    time another session was moved to."""
+    by_date = {s.date: s for s in sessions}
+    taken: dict[dt.datetime, Session] = {}
+    for session in sessions:
+        if session.moved_to is None:
+            continue
+        target = session.moved_to
+        other = by_date.get(target.date())
+        clash = (
+            target.date().weekday() == series.weekday
+            and target.time() == series.at
+            and series.starts <= target.date()
+            and (series.ends is None or target.date() <= series.ends)
+            and not (other and (other.cancelled or other.moved_to))
+        )
+        at = moved_nodes[session.date]
+        key = f"series.{series.id}.sessions.{session.date}.moved"
+        if clash:
+            ctx.error(
+                at,
+                key,
+                f"{target:%Y-%m-%d %H:%M} is the regular time of the {target.date()} session",
+                "cancel or move that session first, or pick another time",
+            )
+        elif target in taken:
+            ctx.error(
+                at,
+                key,
+                f"{target:%Y-%m-%d %H:%M} is already taken by the {taken[target].date} session, "
+                "moved there too",
+                "pick another time",
+            )
+        taken[target] = session
+
+
+# -- series side by side -------------------------------------------------------------------
+
+
+def shared_slot(ctx: Context, key_node: Value, series: Series, slots: dict) -> None:
+    """ical.js (FullCalendar, many web widgets) relates an override to any series that has
+    an occurrence at the same local time, whatever its UID: two weekly series meeting on
+    the same day at the same time would swap topics there."""
+    other = slots.setdefault((series.weekday, series.at), series.id)
+    if other != series.id:
+        ctx.warn(
+            key_node,
+            f"series.{series.id}",
+            f"{series.id} meets on {WEEKDAYS[series.weekday].title()}s at "
+            f"{series.at:%H:%M}, like {other}",
+            "web widgets built on ical.js, such as FullCalendar, may show one series' topics "
+            "in the other; point them at /series/<id>.ics or ?expand=utc",
+        )
+
+
+_DATED_ID = re.compile(r"^(.+)-(\d{4})(\d{2})(\d{2})$")
+
+
+def uid_collisions(
+    ctx: Context, ids: dict[str, tuple[Value, bool, dict[dt.date, Value]]], domain: str
+) -> None:
+    """Event UIDs are <series>@<domain>, and <series>-<YYYYMMDD>@<domain> for a one-off event
+    (or one occurrence taken out of a weekly series): a series id that is another series' id
+    and a date gives its events the UID of that series' event on that date.
+
+    ``ids`` maps each valid series id to its key, whether it is weekly, and its sessions' keys.
+    """
+    for sid, (key_node, _, _) in ids.items():
+        match = _DATED_ID.match(sid)
+        if not match or match[1] not in ids:
+            continue
+        try:
+            date = dt.date(int(match[2]), int(match[3]), int(match[4]))
+        except ValueError:
+            continue  # no event is ever dated so: no collision
+        other, (other_node, weekly, sessions) = match[1], ids[match[1]]
+        session = None if weekly else sessions.get(date)
+        uid = f"its events get the UID {sid}@{domain}, which is also the UID of"
+        ctx.error(
+            key_node,
+            f"series.{sid}",
+            f"{uid} the {date} session of {other!r} (series on line {other_node.line}, "
+            f"session on line {session.line})"
+            if session is not None
+            else f"{uid} an event of {other!r} on {date} (series on line {other_node.line})",
+            "rename one of the two series: an event's UID is <series>@<domain>, or "
+            "<series>-<YYYYMMDD>@<domain> for a single event",
+        )
+
+
+def _next_weekday(date: dt.date, weekday: int) -> dt.date:
+    return date + dt.timedelta(days=(weekday - date.weekday()) % 7)
+
+
+def _nearest_weekday(date: dt.date, weekday: int) -> dt.date:
+    after = _next_weekday(date, weekday)
+    before = after - dt.timedelta(days=7)
+    return before if date - before < after - date else after
