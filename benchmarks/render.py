@@ -70,8 +70,8 @@ def peak_memory(function) -> int:
 
 def measure_ours(name: str, source: bytes, runs: int) -> dict:
     def reload():
-        version, problems = build_version(source, name, {}, EDITED)
-        assert version is not None, problems
+        version, report = build_version(source, name, {}, EDITED)
+        assert version is not None, report.errors
         return version
 
     version = reload()
@@ -81,7 +81,12 @@ def measure_ours(name: str, source: bytes, runs: int) -> dict:
         "sessions": sessions,
         "feed_bytes": len(version.feed().body),
         "reload_s": best_of(runs, reload),
-        "render_s": best_of(runs, lambda: ical.render(version.schedule, version.stamps)),
+        "render_s": best_of(
+            runs,
+            lambda: ical.render(
+                version.schedule, ical.SUBSCRIPTION, ical.events(version.schedule), version.stamps
+            ),
+        ),
         "reload_peak_mb": peak_memory(reload) / 2**20,
     }
 

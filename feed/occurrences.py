@@ -6,6 +6,7 @@ This is what the feed, the page, ``/sessions.json`` and ``feed diff`` reason abo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -67,6 +68,12 @@ class Occurrence:
     @property
     def date(self) -> dt.date:
         return self.start.date() if isinstance(self.start, dt.datetime) else self.start
+
+    def in_utc(self) -> Occurrence:
+        """The same occurrence with its times in UTC (for clients weak on time zones)."""
+        return dataclasses.replace(
+            self, start=self.start.astimezone(dt.UTC), end=self.end.astimezone(dt.UTC)
+        )
 
     @property
     def key(self) -> str:
@@ -170,17 +177,6 @@ def next_session(
         if end > instant:
             return occurrence
     return None
-
-
-def first_active_slot(series: Series) -> dt.date | None:
-    """The first regular slot that is not cancelled: where the RRULE's DTSTART goes."""
-    cancelled = {s.date for s in series.sessions if s.cancelled}
-    day = series.starts
-    while day in cancelled:
-        day += WEEK
-    if series.ends and day > series.ends:
-        return None
-    return day
 
 
 def _utc(value: dt.datetime | dt.date) -> dt.datetime:

@@ -11,9 +11,7 @@ problems for ``/healthz``.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
-import fcntl
 import gzip
 import hashlib
 import logging
@@ -27,9 +25,12 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
 
+import filelock
+
 from . import ical, stamps
-from .errors import Problem
-from .schedule import Schedule, check
+from .occurrences import Occurrence
+from .plan import source
+from .schedule import Problem, Report, Schedule, check
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,12 @@ class Document:
         object.__setattr__(self, "gzipped", gzip.compress(self.body, compresslevel=9, mtime=0))
 
 
-def meta_digests(schedule: Schedule) -> dict[str, str]:
-    """Digests of what is not an event: the calendar's header and the page's texts."""
+CALENDAR_KEY = "@calendar"  # the calendar's header: part of every feed
+PAGE_KEY = "@page"  # the page's texts: part of no feed
+
+
+def meta_contents(schedule: Schedule) -> dict[str, stamps.Content]:
+    """What is not an event, stamped like events: the calendar's header and the page's texts."""
     header = (
         schedule.name,
         schedule.description,
@@ -75,11 +80,10 @@ def meta_digests(schedule: Schedule) -> dict[str, str]:
         schedule.tags,
         schedule.url,
     )
+    page = (schedule.page, [(s.id, s.title, s.description) for s in schedule.series])
     return {
-        "@calendar": _digest(repr(header)),
-        "@page": _digest(
-            repr((schedule.page, [(s.id, s.title, s.description) for s in schedule.series]))
-        ),
+        CALENDAR_KEY: stamps.Content(None, _digest(repr(header))),
+        PAGE_KEY: stamps.Content(None, _digest(repr(page))),
     }
 
 
@@ -91,21 +95,23 @@ MAX_DOCUMENTS = 256  # cached per version, besides the subscription feeds
 
 
 class Version:
-    """Everything served for one schedule version. Documents render once, on first use."""
+    """Everything served for one schedule version. Documents render once, on first use.
+
+    ``events`` are the subscription feed's events, serialized once: the subscription feed and
+    every series' feed are cut from them."""
 
     def __init__(
         self,
         schedule: Schedule,
+        events: list[ical.EventBytes],
         stamp_map: dict[str, stamps.Stamp],
-        source: bytes,
+        source_bytes: bytes,
         warnings: tuple[Problem, ...] = (),
-        blocks: list[ical.EventBytes] | None = None,
     ):
         self.schedule = schedule
-        # The subscription feed's events, serialized once: every series' feed reuses them.
-        self._blocks = ical.events(schedule) if blocks is None else blocks
+        self.events = events
         self.stamps = stamp_map
-        self.source_digest = hashlib.sha256(source).hexdigest()
+        self.source_digest = hashlib.sha256(source_bytes).hexdigest()
         self.warnings = warnings
         self._documents: OrderedDict[tuple, Document] = OrderedDict()
         self._lock = threading.Lock()
@@ -121,6 +127,10 @@ class Version:
     def last_modified(self) -> dt.datetime:
         """When anything in this version last changed."""
         return max((s.modified for s in self.stamps.values()), default=ical.EPOCH)
+
+    def stamp(self, occurrence: Occurrence) -> stamps.Stamp:
+        """The stamps of the subscription feed's event that carries an occurrence."""
+        return ical.stamp_for(self.stamps, source(occurrence), self.schedule.domain)
 
     def document(self, key: tuple, build: Callable[[], Document]) -> Document:
         """The document for key, built once per version (thread-safe)."""
@@ -141,22 +151,21 @@ class Version:
         """The iCalendar feed for options, rendered once per version."""
 
         def build() -> Document:
-            blocks = None
-            if dataclasses.replace(options, series=None) == ical.SUBSCRIPTION:
-                blocks = [
-                    b for b in self._blocks if options.series is None or b.series in options.series
-                ]
-            body = ical.render(self.schedule, self.stamps, options, blocks)
             selected = {
                 s.id
                 for s in self.schedule.series
                 if options.series is None or s.id in options.series
             }
+            if options.subscription:
+                parts = [e for e in self.events if e.key.series in selected]
+            else:
+                parts = ical.events(self.schedule, options)
+            body = ical.render(self.schedule, options, parts, self.stamps)
             modified = max(
                 (
                     s.modified
-                    for k, s in self.stamps.items()
-                    if k == "@calendar" or _series_of(k) in selected
+                    for key, s in self.stamps.items()
+                    if key != PAGE_KEY and (s.series is None or s.series in selected)
                 ),
                 default=ical.EPOCH,
             )
@@ -168,26 +177,33 @@ class Version:
         return self.document(("feed", options), build)
 
 
-def _series_of(stamp_key: str) -> str:
-    """The series id in a stamp key: "<series>@d", "<series>@d/<rid>" or "<series>-<date>@d"."""
-    local = stamp_key.split("@", 1)[0]
-    if len(local) > 9 and local[-9] == "-" and local[-8:].isdigit():
-        return local[:-9]
-    return local
+def new_version(
+    schedule: Schedule,
+    previous: dict[str, stamps.Stamp],
+    edited: dt.datetime,
+    source_bytes: bytes = b"",
+    warnings: tuple[Problem, ...] = (),
+) -> Version:
+    """The version of a valid schedule, its stamps carried on from ``previous`` by an edit at
+    ``edited``. Pure apart from rendering."""
+    events = ical.events(schedule)
+    current = {
+        **{e.key.text(schedule.domain): stamps.Content(e.key.series, e.digest) for e in events},
+        **meta_contents(schedule),
+    }
+    new_stamps = stamps.restamp(previous, current, edited)
+    return Version(schedule, events, new_stamps, source_bytes, warnings)
 
 
 def build_version(
-    source: bytes, path: str, previous: dict[str, stamps.Stamp], edited: dt.datetime
-) -> tuple[Version | None, list[Problem]]:
-    """Validate source and, when it is valid, render a new version. Pure apart from rendering."""
-    schedule, problems = check(source, path)
-    if schedule is None:
-        return None, problems
-    blocks = ical.events(schedule)
-    digests = {**ical.digests(schedule, blocks), **meta_digests(schedule)}
-    new_stamps = stamps.restamp(previous, digests, edited)
-    warnings = tuple(p for p in problems if p.warning)
-    return Version(schedule, new_stamps, source, warnings, blocks), problems
+    source_bytes: bytes, path: str, previous: dict[str, stamps.Stamp], edited: dt.datetime
+) -> tuple[Version | None, Report]:
+    """Validate schedule text and, when it is valid, render its version."""
+    report = check(source_bytes, path)
+    if report.schedule is None:
+        return None, report
+    version = new_version(report.schedule, previous, edited, source_bytes, report.warnings)
+    return version, report
 
 
 def stamps_path_for(schedule_path: Path) -> Path:
@@ -293,7 +309,8 @@ class Publisher:
                 info = self.path.stat()
             except OSError as exc:
                 message = f"cannot read the file: {exc.strerror}"
-                self._fail([Problem(str(self.path), 1, 1, "", message, hint="check FEED_SCHEDULE")])
+                hint = "check FEED_SCHEDULE"
+                self._fail((Problem(str(self.path), 1, 1, "", message, hint=hint),))
                 return
             seen = (info.st_mtime_ns, info.st_size, info.st_ino)
             if seen == self._seen:
@@ -322,9 +339,9 @@ class Publisher:
         # this process already published.
         published = self.version.stamps if self.version else {}
         previous = newest(read_stamps(self.stamps_path), published)
-        version, problems = build_version(source, str(self.path), previous, edited)
+        version, report = build_version(source, str(self.path), previous, edited)
         if version is None:
-            self._fail(problems)
+            self._fail(report.errors)
             return
         if self.write_stamps:
             if version.stamps != previous and not write_atomically(
@@ -354,8 +371,8 @@ class Publisher:
                 "%s is invalid; serving the last good copy %s", self.path, self.last_good_path
             )
 
-    def _fail(self, problems: list[Problem]) -> None:
-        self.problems = tuple(p for p in problems if not p.warning)
+    def _fail(self, errors: tuple[Problem, ...]) -> None:
+        self.problems = errors
         for problem in self.problems:
             log.error("%s", problem)
         if self.version is not None:
@@ -364,21 +381,20 @@ class Publisher:
 
 @contextlib.contextmanager
 def _exclusive(path: Path | None):
-    """An advisory lock beside path, shared by every process of the app (none if None or if
-    the folder is read-only)."""
-    handle = None
+    """A lock beside path, shared by every process of the app (none if None or if the folder
+    is read-only). filelock works on every platform, so `feed check` runs on Windows too."""
+    lock = None
     if path is not None:
         try:
-            handle = open(path.with_name(f".{path.name}.lock"), "a")
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            lock = filelock.FileLock(path.with_name(f".{path.name}.lock"))
+            lock.acquire()
         except OSError:
-            handle = None
+            lock = None
     try:
         yield
     finally:
-        if handle is not None:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            handle.close()
+        if lock is not None:
+            lock.release()
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:

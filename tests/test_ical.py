@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from feed import ical, schedule
+from feed import ical, publish, schedule
 from lint import lint
 
 HERE = Path(__file__).parent
@@ -29,8 +30,14 @@ def load(path: Path) -> schedule.Schedule:
     return schedule.load(path.read_bytes(), str(path))
 
 
+def stamped(sched, previous=None, edited=EDITED) -> dict:
+    """The stamps production gives sched after an edit at edited."""
+    return publish.new_version(sched, previous or {}, edited).stamps
+
+
 def rendered(sched, options=ical.SUBSCRIPTION, stamps=None) -> bytes:
-    return ical.render(sched, stamps or ical.stamps_for(sched, {}, EDITED), options)
+    version = publish.new_version(sched, stamps or {}, EDITED)
+    return version.feed(options).body
 
 
 def vevents(body: bytes) -> dict[str, bytes]:
@@ -160,8 +167,8 @@ class TestEditingOneSession:
     def edit(self, old: str, new: str):
         before = load(SCHEDULES[0])
         after = schedule.load(SCHEDULES[0].read_text().replace(old, new))
-        first = ical.stamps_for(before, {}, EDITED)
-        second = ical.stamps_for(after, first, LATER)
+        first = stamped(before)
+        second = stamped(after, first, LATER)
         return rendered(before, stamps=first), rendered(after, stamps=second), first, second
 
     def test_only_that_session_changes_and_its_sequence_rises(self):
@@ -187,19 +194,49 @@ class TestEditingOneSession:
     def test_sequence_never_goes_backwards_when_an_edit_is_undone(self):
         _, _, first, second = self.edit("Moved to Wednesday afternoon", "A better title")
         original = load(SCHEDULES[0])
-        third = ical.stamps_for(original, second, LATER + dt.timedelta(days=1))
+        third = stamped(original, second, LATER + dt.timedelta(days=1))
         key = "weekly@example.org/20260310T110000"
         assert [first[key].sequence, second[key].sequence, third[key].sequence] == [0, 1, 2]
 
 
 def test_an_event_that_comes_back_goes_on_from_its_old_sequence():
     sched = load(SCHEDULES[0])
-    first = ical.stamps_for(sched, {}, EDITED)
+    first = stamped(sched)
     without = schedule.load(
         SCHEDULES[0].read_text().replace("      2026-11-03: After the fall change\n", "")
     )
-    second = ical.stamps_for(without, first, LATER)
+    second = stamped(without, first, LATER)
     key = "weekly@example.org/20261103T110000"
     assert (second[key].sequence, second[key].modified, second[key].digest) == (0, LATER, "")
-    third = ical.stamps_for(sched, second, LATER + dt.timedelta(days=1))
+    third = stamped(sched, second, LATER + dt.timedelta(days=1))
     assert third[key].sequence == 1
+
+
+def test_a_carriage_return_in_the_calendar_name_adds_no_line():
+    """Regression: NAME and X-WR-CALNAME went out raw, so a bare CR in the name started an
+    injected component for parsers that end lines at CR (libical)."""
+    honest = load(SCHEDULES[0])
+    hostile = dataclasses.replace(honest, name="Team sync\rBEGIN:VEVENT\rUID:evil@attacker.example")
+    body = rendered(hostile)
+    assert b"\r" not in body.replace(b"\r\n", b"")
+    starts = b"\r\nBEGIN:VEVENT\r\n"
+    assert body.count(starts) == rendered(honest).count(starts)
+    assert b"\r\nNAME:Team sync BEGIN:VEVENT UID:evil@attacker.example\r\n" in body
+    assert lint(body) == []
+
+
+def test_a_sessions_slides_are_a_line_of_its_description():
+    """Session details are shown as declared: a new one (slides) needed no change here."""
+    source = (
+        SCHEDULES[0]
+        .read_text()
+        .replace(
+            "2026-03-24:",
+            "2026-03-24:\n        slides: https://example.org/slides.pdf\n        topic:",
+            1,
+        )
+    )
+    sched = schedule.load(source)
+    assert sched.get("weekly").session(dt.date(2026, 3, 24)).slides
+    event = vevents(rendered(sched))["weekly@example.org/20260324T110000"].replace(b"\r\n ", b"")
+    assert b"\\nSlides: https://example.org/slides.pdf" in event

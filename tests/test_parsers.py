@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from feed import ical, occurrences, schedule
+from feed import ical, occurrences, publish, schedule
 from oracles import ORACLES
 
 HERE = Path(__file__).parent
@@ -33,7 +33,7 @@ TOPICS = {
 def feed_file(tmp_path, source: Path, options=ical.SUBSCRIPTION) -> Path:
     sched = schedule.load(source.read_bytes(), str(source))
     path = tmp_path / "feed.ics"
-    path.write_bytes(ical.render(sched, ical.stamps_for(sched, {}, EDITED), options))
+    path.write_bytes(publish.new_version(sched, {}, EDITED).feed(options).body)
     return path
 
 
