@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from . import publish, site, web
+from . import api, feeds, pages, publish, web
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             raise ValueError(
                 f"FEED_{name}={app.config[name]!r} is not a number of seconds (0 or more)"
             ) from None
+    app.config["GZIP"] = web.flag(app.config["GZIP"])  # read on every feed request
     app.extensions["feed.publisher"] = publish.Publisher(
         app.config["SCHEDULE"],
         stamps_path=app.config["STAMPS"],
@@ -38,10 +39,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         interval=float(app.config["CHECK_INTERVAL"]),
         write_stamps=web.flag(app.config["WRITE_STAMPS"]),
     )
-    app.register_blueprint(web.bp)
-    app.register_blueprint(site.bp)
+    for blueprint in (web.bp, feeds.bp, api.bp, pages.bp):
+        app.register_blueprint(blueprint)
     app.after_request(web.security_headers)
-    app.wsgi_app = web.FeedFastPath(app, app.wsgi_app)
+    app.wsgi_app = feeds.FeedFastPath(app, app.wsgi_app)
     return app
 
 

@@ -5,7 +5,8 @@ is byte-identical to the app's response for the same schedule and stamps (same E
 files (``sessions.json``, ``next.json``, one ``.ics`` per session) also depend on the date and
 on the public address, so they are fetched through the app's own routes, as of the build.
 Beside them go header rules the host cannot guess: a ``_headers`` file (Netlify, Cloudflare
-Pages) and an ``nginx.conf`` snippet, both with Content-Type, Cache-Control and CORS.
+Pages) and an ``nginx.conf`` snippet, both from :func:`feed.http.file_headers`, the headers the
+app sends: Content-Type, Cache-Control, CORS, the security headers and Content-Disposition.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import ical
+from . import http, ical
 from .publish import Document, Version
 
-ROBOTS = Document(b"User-agent: *\nAllow: /\n", "text/plain; charset=utf-8", ical.EPOCH)
+ROBOTS = Document(http.ROBOTS_TXT, http.PLAIN_TEXT, ical.EPOCH)
 
 # Every exported file: a function from the version to (path, document) pairs. A new document
 # the app serves is one more line here, calling the Version method its route calls.
@@ -34,6 +35,8 @@ EXPORTS: list[Callable[[Version], Iterable[tuple[str, Document]]]] = [
 
 MAX_AGE = 3600
 STALE_WHILE_REVALIDATE = 86400
+# Files the app serves without validators or CORS (see web.robots): no Cache-Control either.
+UNCACHED = {"robots.txt"}
 
 
 # Data routes of the app, exported as they answer at build time.
@@ -69,22 +72,13 @@ def data_documents(app: Flask, base_url: str) -> dict[str, tuple[Document, str]]
 
 
 def headers(
-    document: Document, max_age: int, stale: int, cache_control: str | None = None
+    path: str, document: Document, max_age: int, stale: int, cache: dict[str, str]
 ) -> list[tuple[str, str]]:
-    """The response headers a static host must add for document (the app sends the same)."""
-    found = [
-        ("Content-Type", document.content_type),
-        (
-            "Cache-Control",
-            cache_control or f"public, max-age={max_age}, stale-while-revalidate={stale}",
-        ),
-        ("Access-Control-Allow-Origin", "*"),
-        ("Access-Control-Expose-Headers", "ETag, Last-Modified"),
-        ("X-Content-Type-Options", "nosniff"),
-    ]
-    if document.filename:
-        found.append(("Content-Disposition", f'inline; filename="{document.filename}"'))
-    return found
+    """The response headers a static host must add for the file at path: the app's (cache:
+    the Cache-Control the app sent for a data file, by path)."""
+    if path in UNCACHED:
+        return http.file_headers(document, None)
+    return http.file_headers(document, cache.get(path) or http.cache_control(max_age, stale))
 
 
 def netlify_headers(
@@ -93,7 +87,7 @@ def netlify_headers(
     """``_headers`` for Netlify and Cloudflare Pages: one exact-path rule per file."""
     blocks = []
     for path, doc in sorted(docs.items()):
-        rules = headers(doc, max_age, stale, cache.get(path))
+        rules = headers(path, doc, max_age, stale, cache)
         lines = [f"/{path}"] + [f"  {k}: {v}" for k, v in rules]
         blocks.append("\n".join(lines))
     return "\n".join(blocks) + "\n"
@@ -107,7 +101,7 @@ def nginx_conf(docs: dict[str, Document], max_age: int, stale: int, cache: dict[
         "# when each document last changed) and answers If-None-Match/If-Modified-Since itself.",
     ]
     for path, doc in sorted(docs.items()):
-        rules = headers(doc, max_age, stale, cache.get(path))
+        rules = headers(path, doc, max_age, stale, cache)
         out.append(f"location = /{path} {{")
         out.append("    types { }")
         out.append(f'    default_type "{rules[0][1]}";')

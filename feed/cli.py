@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from . import create_app, ical, publish, stamps
+from .schedule import Report
 from .schedule import check as check_schedule
 from .web import BUNDLED_SCHEDULE
 
@@ -70,18 +71,34 @@ def check(path):
         feed check schedule.yaml
     """
     path = path or default_schedule()
-    schedule, problems = _check_file(path)
-    _print_problems(problems)
-    if _errors(problems) or schedule is None:
-        count = len(_errors(problems))
+    report = _check_file(path)
+    _print_problems(report.problems)
+    if not report.ok:
+        count = len(report.errors)
         click.echo(f"{path}: {count} error{'s' if count != 1 else ''}", err=True)
         raise SystemExit(1)
+    schedule, warnings = report.schedule, len(report.warnings)
     sessions = sum(len(s.sessions) for s in schedule.series)
     click.echo(
         f"{path}: OK ({len(schedule.series)} series, {sessions} dated entries"
-        + (f", {len(problems)} warnings" if problems else "")
+        + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
         + ")"
     )
+
+
+@cli.command()
+def schema():
+    """Print the JSON Schema of schedule.yaml, for editors that complete and check keys.
+
+    \b
+    Example:
+        feed schema > schedule.schema.json
+        # then, in VS Code's YAML extension, start schedule.yaml with
+        # yaml-language-server: $schema=schedule.schema.json
+    """
+    from .schedule.jsonschema import dumps
+
+    click.echo(dumps(), nl=False)
 
 
 @cli.command()
@@ -188,15 +205,15 @@ def diff(schedule_path, old, new):
 
     old_name, old_text = _version_text(old, schedule_path)
     new_name, new_text = _version_text(new, schedule_path)
-    report = diff_texts(old_text, new_text, old_name, new_name)
-    if not report.valid:
-        _print_problems([*report.old_problems, *report.new_problems])
+    comparison = diff_texts(old_text, new_text, old_name, new_name)
+    if not comparison.valid:
+        _print_problems([*comparison.old.problems, *comparison.new.problems])
         raise SystemExit(2)
-    for line in report.lines:
+    for line in comparison.lines:
         click.echo(line)
-    if not report.lines:
+    if not comparison.lines:
         click.echo("no changes subscribers will see")
-    raise SystemExit(report.exit_code)
+    raise SystemExit(comparison.exit_code)
 
 
 def _version_text(which, schedule_path) -> tuple[str, bytes]:
@@ -224,7 +241,7 @@ def _version_text(which, schedule_path) -> tuple[str, bytes]:
     return f"{which}:{schedule.name}", result.stdout
 
 
-def _check_file(path):
+def _check_file(path) -> Report:
     try:
         source = Path(path).read_bytes()
     except OSError as exc:
@@ -234,14 +251,10 @@ def _check_file(path):
 
 def _require_valid(schedule_path) -> None:
     """Print every problem and exit 1 unless the schedule can be published."""
-    _, problems = _check_file(schedule_path)
-    if _errors(problems):
-        _print_problems(problems)
+    report = _check_file(schedule_path)
+    if not report.ok:
+        _print_problems(report.problems)
         raise SystemExit(1)
-
-
-def _errors(problems):
-    return [p for p in problems if not p.warning]
 
 
 def _print_problems(problems):
@@ -258,8 +271,8 @@ def _version(schedule_path) -> publish.Version:
     except OSError as exc:
         raise click.ClickException(f"{path}: {exc.strerror}") from exc
     previous = publish.read_stamps(publish.stamps_path_for(path))
-    version, problems = publish.build_version(source, str(path), previous, edited)
+    version, report = publish.build_version(source, str(path), previous, edited)
     if version is None:
-        _print_problems(problems)
+        _print_problems(report.problems)
         raise SystemExit(1)
     return version

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 
 from .occurrences import Occurrence
-from .schedule import AgendaItem, Schedule
+from .schedule import SESSION_DETAILS, AgendaItem, Schedule
 
 
 def dumps(data) -> bytes:
@@ -42,9 +42,8 @@ def session(schedule: Schedule, occurrence: Occurrence, base: str) -> dict:
         "topic": occurrence.topic,
         "agenda": agenda(entry.agenda) if entry else [],
         "notes": list(entry.notes) if entry else [],
-        "speaker": entry.speaker if entry else None,
-        "url": entry.url if entry else None,
-        "recording": entry.recording if entry else None,
+        # One key per session detail (speaker, url, recording, ...), null when not given.
+        **{d.name: getattr(entry, d.name) if entry else None for d in SESSION_DETAILS},
         "tags": [{"id": t, "name": names.get(t, t)} for t in occurrence.tags],
         "status": "cancelled" if occurrence.cancelled else "confirmed",
         "cancelled_reason": entry.reason if occurrence.cancelled else None,

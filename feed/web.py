@@ -1,24 +1,34 @@
-"""The feed routes, and what every route shares: the published version, the clock, and
-sending stored bytes with HTTP validators. Thin functions over the published version."""
+"""What every route shares: the published version, the clock, sending stored bytes, the
+request parameters several routes take, and the routes for machines (/healthz, /robots.txt)
+and plain-text errors. The routes themselves live in :mod:`feed.pages` (people),
+:mod:`feed.api` (scripts and widgets) and :mod:`feed.feeds` (calendar apps)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
+import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
-from werkzeug.http import parse_date
 
-from . import ical
+from . import http, occurrences
+from .occurrences import Occurrence
 from .publish import Document, Publisher, Version
+from .schedule import FIRST_YEAR, LAST_YEAR, Schedule, Series
 
 BUNDLED_SCHEDULE = Path(__file__).resolve().parent.parent / "schedule.yaml"
 
-bp = Blueprint("feed", __name__)
+bp = Blueprint("web", __name__)
+
+NEXT_DAYS = 366  # /next, /next.ics and /join look this far ahead
+FRAMABLE = "pages.embed"  # the one page meant for other sites' iframes
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def flag(value) -> bool:
+    """A yes/no setting: FEED_GZIP=0, false, no, off or empty is no."""
     return str(value).strip().lower() not in ("0", "false", "no", "off", "")
 
 
@@ -46,183 +56,97 @@ def version() -> Version:
     return found
 
 
-def send(document: Document) -> Response:
-    """Serve stored bytes with validators: 304 when the client's copy is current."""
-    status, headers, body = respond(document, request.environ, current_app.config)
+def send(document: Document, short_lived: bool = False) -> Response:
+    """Serve stored bytes with validators: 304 when the client's copy is current.
+    ``short_lived``: for answers that change as sessions pass (see :func:`feed.http.respond`)."""
+    status, headers, body = http.respond(document, request.environ, current_app.config, short_lived)
     return Response(body, status=status, headers=headers)
 
 
-def respond(document: Document, environ: dict, config) -> tuple[int, list, bytes]:
-    """Status, headers and body for a stored document, from the request's WSGI environ.
-
-    Request headers are read from the environ: werkzeug's header lookup builds an exception
-    for every absent header, which cost more than the rest of this function."""
-    gzip_on = flag(config["GZIP"])
-    use_gzip = gzip_on and _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
-    headers = [
-        ("ETag", document.etag_gzip if use_gzip else document.etag),
-        ("Last-Modified", document.last_modified_http),
-        ("Cache-Control", _cache_control(config["MAX_AGE"], config["STALE_WHILE_REVALIDATE"])),
-        ("Access-Control-Allow-Origin", "*"),
-        ("Access-Control-Expose-Headers", "ETag, Last-Modified"),
-    ]
-    if gzip_on:
-        headers.append(("Vary", "Accept-Encoding"))
-    if _not_modified(environ, document):
-        # RFC 9110 §15.4.5: the ETag identifies what is current; no other metadata.
-        return 304, [h for h in headers if h[0] != "Last-Modified"], b""
-    headers.append(("Content-Type", document.content_type))
-    if document.filename:
-        headers.append(("Content-Disposition", f'inline; filename="{document.filename}"'))
-    if use_gzip:
-        headers.append(("Content-Encoding", "gzip"))
-    return 200, headers, document.gzipped if use_gzip else document.body
-
-
-SECURITY_HEADERS = [
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
-    ("X-Frame-Options", "DENY"),
-]
-
-
-class FeedFastPath:
-    """WSGI middleware for the request every subscriber's client repeats forever: a plain
-    GET or HEAD of a feed, answered from the published bytes without Flask's routing and
-    response objects (which cost more than the rest of the request). The bytes and headers
-    are the ones the Flask routes send, from the same :func:`respond`; anything else (a
-    query, an unknown series, no schedule yet) goes on to Flask."""
-
-    STATUS = {200: "200 OK", 304: "304 NOT MODIFIED"}  # as werkzeug words them
-
-    def __init__(self, app, wsgi_app):
-        self.app = app
-        self.wsgi_app = wsgi_app
-
-    def __call__(self, environ, start_response):
-        method = environ.get("REQUEST_METHOD")
-        path = environ.get("PATH_INFO", "")
-        if method in ("GET", "HEAD") and not environ.get("QUERY_STRING"):
-            document = self._document(path)
-            if document is not None:
-                status, headers, body = respond(document, environ, self.app.config)
-                headers += SECURITY_HEADERS
-                if status == 200:
-                    headers.append(("Content-Length", str(len(body))))
-                start_response(self.STATUS[status], headers)
-                return [body] if status == 200 and method == "GET" else []
-        return self.wsgi_app(environ, start_response)
-
-    def _document(self, path: str) -> Document | None:
-        if path == "/calendar.ics":
-            series = None
-        elif path.startswith("/series/") and path.endswith(".ics"):
-            series = path[len("/series/") : -len(".ics")]
-        else:
-            return None
-        current = self.app.extensions["feed.publisher"].current()
-        if current is None or (series is not None and current.schedule.get(series) is None):
-            return None
-        return current.feed(ical.Options(series=(series,) if series else None))
-
-
-@functools.lru_cache(maxsize=8)
-def _cache_control(max_age, stale_while_revalidate) -> str:
-    return f"public, max-age={int(max_age)}, stale-while-revalidate={int(stale_while_revalidate)}"
-
-
-def _accepts_gzip(header: str) -> bool:
-    """True only when gzip is named with q > 0. Some calendar clients mishandle compressed
-    feeds (CLIENTS.md R22), so a wildcard ``*`` is not taken as consent."""
-    for part in header.lower().split(","):
-        name, _, params = part.partition(";")
-        if name.strip() in ("gzip", "x-gzip"):
-            q = params.strip()
-            return not (q.startswith("q=") and _float(q[2:]) == 0)
-    return False
-
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return 1.0
-
-
-def _not_modified(environ: dict, document: Document) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match wins; If-Modified-Since only without it."""
-    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-    if if_none_match is not None:
-        if if_none_match.strip() == "*":
-            return True
-        base = document.etag.strip('"')
-        for tag in if_none_match.split(","):
-            tag = tag.strip().removeprefix("W/").strip('"')
-            if tag in (base, base + "-gz"):
-                return True
-        return False
-    since = environ.get("HTTP_IF_MODIFIED_SINCE")
-    if since:
-        when = parse_date(since)
-        if when is not None:  # a malformed date is ignored
-            return document.last_modified.replace(microsecond=0) <= when
-    return False
-
-
 def security_headers(response: Response) -> Response:
+    """Added to every response Flask sends (the fast path adds the same list itself)."""
     # Plain assignments: nothing else sets these, and a lookup of an absent header costs an
-    # exception in werkzeug, on the hottest path of the app.
+    # exception in werkzeug.
     headers = response.headers
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "no-referrer"
-    if request.endpoint != "site.embed":  # the one page meant for other sites' iframes
-        headers["X-Frame-Options"] = "DENY"
+    for name, value in http.security_headers(framable=request.endpoint == FRAMABLE):
+        headers[name] = value
     return response
 
 
-EXPAND_PAST = dt.timedelta(days=31)
-EXPAND_FUTURE = dt.timedelta(days=366)
+# -- the edge: today, the public address ----------------------------------------------------------
 
 
-def feed_options(current: Version, series_ids: tuple[str, ...] | None) -> ical.Options:
-    """Options for a feed request; a bad value is a 400 naming the valid ones."""
-    if not request.query_string:  # what every subscribed client asks for
-        return ical.Options(series=series_ids)
-    cancelled = request.args.get("cancelled", "hide")
-    if cancelled not in ("hide", "show"):
-        abort(400, f"cancelled={cancelled!r} is not valid; use cancelled=show or cancelled=hide.")
-    tag = request.args.get("tag")
-    if tag is not None and tag not in current.schedule.tag_names:
-        known = ", ".join(current.schedule.tag_names) or "none are defined"
-        abort(400, f"tag={tag!r} is not a known tag; known tags: {known}.")
-    expand = request.args.get("expand")
-    window = None
-    if expand is not None:
-        if expand != "utc":
-            abort(400, f"expand={expand!r} is not valid; use expand=utc.")
-        # A bounded window around today: expanded feeds are for widgets, not for subscribing.
-        today = now().date()
-        window = (today - EXPAND_PAST, today + EXPAND_FUTURE)
-    return ical.Options(
-        series=series_ids, show_cancelled=cancelled == "show", tag=tag, expand=window
-    )
+def local_today(schedule: Schedule) -> dt.date:
+    """Today where the meeting is (the calendar's time zone)."""
+    return now().astimezone(ZoneInfo(schedule.timezone)).date()
 
 
-@bp.get("/calendar.ics")
-def calendar():
-    """Every series in one feed: the address people subscribe to."""
-    current = version()
-    return send(current.feed(feed_options(current, None)))
+def public_base(schedule: Schedule) -> str:
+    """The public URL without a trailing slash: calendar.url if set, else the request's host.
+
+    X-Forwarded-* headers are not trusted: behind a proxy, set calendar.url in schedule.yaml."""
+    return (schedule.url or request.host_url).rstrip("/")
 
 
-@bp.get("/series/<series_id>.ics")
-def series_feed(series_id: str):
-    """One series' feed (e.g. only the weekly meeting, or only the events of interest)."""
-    current = version()
-    if current.schedule.get(series_id) is None:
-        known = ", ".join(s.id for s in current.schedule.series)
-        abort(404, f"No series {series_id!r}. Known series: {known}.")
-    return send(current.feed(feed_options(current, (series_id,))))
+def since_midnight(current: Version, today: dt.date) -> dt.datetime:
+    """Last-Modified of a document that changes with the date: the version or today's start,
+    whichever is later, so If-Modified-Since never keeps yesterday's page."""
+    midnight = dt.datetime.combine(today, dt.time(), tzinfo=ZoneInfo(current.schedule.timezone))
+    return max(current.last_modified, midnight.astimezone(dt.UTC))
+
+
+def next_or_404(current: Version, need_join: bool = False) -> Occurrence:
+    """The next session (see :func:`feed.occurrences.next_session`), or a 404 saying so."""
+    found = occurrences.next_session(current.schedule, now(), need_join, NEXT_DAYS)
+    if found is None:
+        what = "with a join link " if need_join else ""
+        abort(404, f"No upcoming session {what}in the next {NEXT_DAYS} days.")
+    return found
+
+
+# -- parameters several routes take ---------------------------------------------------------------
+
+
+def known_series(schedule: Schedule) -> str:
+    """The series ids, for messages that name the valid ones."""
+    return ", ".join(s.id for s in schedule.series)
+
+
+def series_or_404(schedule: Schedule, series_id: str) -> Series:
+    series = schedule.get(series_id)
+    if series is None:
+        abort(404, f"No series {series_id!r}. Known series: {known_series(schedule)}.")
+    return series
+
+
+def parse_day(name: str, raw: str) -> dt.date:
+    if not _DAY.match(raw):
+        abort(400, f"{name}={raw!r} is not a date; use {name}=YYYY-MM-DD, e.g. 2026-03-10.")
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        abort(400, f"{name}={raw!r} is not a valid date; check the month and day.")
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        abort(400, f"{name}={raw!r} is out of range; use a year from {FIRST_YEAR} to {LAST_YEAR}.")
+    return day
+
+
+def parse_limit(raw: str | None, default: int, largest: int) -> int:
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= largest:
+        abort(400, f"limit={raw!r} is not valid; use a whole number from 1 to {largest}.")
+    return int(raw)
+
+
+def parse_tag(schedule: Schedule, raw: str | None) -> str | None:
+    if raw is not None and raw not in schedule.tag_names:
+        known = ", ".join(schedule.tag_names) or "none are defined"
+        abort(400, f"tag={raw!r} is not a known tag; known tags: {known}.")
+    return raw
+
+
+# -- routes for machines, and errors --------------------------------------------------------------
 
 
 @bp.get("/healthz")
@@ -243,14 +167,14 @@ def healthz():
         body["last_modified"] = current.last_modified.strftime("%Y-%m-%dT%H:%M:%SZ")
     response = jsonify(body)
     response.status_code = 200 if current else 503
-    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = http.NO_STORE
     return response
 
 
 @bp.get("/robots.txt")
 def robots():
     """Calendar fetchers (Google's among them) obey robots.txt: allow everything."""
-    return Response("User-agent: *\nAllow: /\n", mimetype="text/plain")
+    return Response(http.ROBOTS_TXT, content_type=http.PLAIN_TEXT)
 
 
 @bp.app_errorhandler(400)

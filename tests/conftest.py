@@ -1,4 +1,5 @@
-"""Shared fixtures: schedules as named data files, and flaskr's app/client/runner trio."""
+"""Shared fixtures: schedules as named data files, an app factory with the clock pinned, and
+flaskr's app and client."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from feed import create_app
 
 HERE = Path(__file__).parent
 SCHEDULES = HERE / "schedules"
-GOLDEN = HERE / "golden"
 ROOT = HERE.parent
 
 
@@ -26,6 +26,28 @@ def pytest_addoption(parser):
 @pytest.fixture
 def update_golden(request) -> bool:
     return request.config.getoption("--update-golden")
+
+
+@pytest.fixture
+def small_schedule(tmp_path):
+    """Write a schedule into a folder of its own: tests/schedules/small.yaml, or the given text,
+    with each (old, new) replacement applied. Returns its path."""
+    count = 0
+
+    def write(text: str | None = None, *replacements: tuple[str, str], folder: str = "") -> Path:
+        nonlocal count
+        count += 1
+        home = tmp_path / (folder or f"site{count}")
+        home.mkdir(parents=True, exist_ok=True)
+        path = home / "schedule.yaml"
+        text = (SCHEDULES / "small.yaml").read_text() if text is None else text
+        for old, new in replacements:
+            assert old in text, f"{old!r} is not in the schedule"
+            text = text.replace(old, new)
+        path.write_text(text)
+        return path
+
+    return write
 
 
 @pytest.fixture
@@ -67,8 +89,3 @@ def app(make_app, schedule_file):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()

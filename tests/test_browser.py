@@ -19,10 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-try:  # `tests` is a package when run as `python -m pytest` or once it gets an __init__.py
-    from tests.servers import free_port, gunicorn
-except ModuleNotFoundError:  # plain `pytest` puts tests/ itself on sys.path
-    from servers import free_port, gunicorn
+from servers import free_port, gunicorn
 
 HERE = Path(__file__).parent
 PAGES = HERE / "browser"
@@ -324,7 +321,8 @@ def test_copy_button_copies_the_address(server, context_factory):
     context = context_factory(permissions=["clipboard-read", "clipboard-write"])
     page = open_page(context, server + "/")
     page.get_by_role("button", name="Copy address").click()
-    assert page.get_by_role("button", name="Copied").is_visible()
+    # The clipboard answers asynchronously: wait for the label, bounded (no fixed sleep).
+    page.get_by_role("button", name="Copied").wait_for(state="visible", timeout=10_000)
     assert page.evaluate("navigator.clipboard.readText()") == f"{server}/calendar.ics"
 
 

@@ -3,34 +3,32 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
+import re
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import NOW
 
-from feed import create_app
-from feed.build import EXPORTS
+from feed.build import documents
 from feed.cli import cli
 
 HERE = Path(__file__).parent
 SCHEDULES = {"small": HERE / "schedules" / "small.yaml", "bundled": HERE.parent / "schedule.yaml"}
 HEADER_FILES = {"_headers", "nginx.conf"}
-
-
-NOW = "2026-03-01T12:00:00Z"
+# What a static host derives from the file itself (ETag, Last-Modified, Content-Length) or
+# adds with its own compression (Vary, Content-Encoding): not in the header rules.
+HOST_MADE = {"ETag", "Last-Modified", "Content-Length", "Vary", "Content-Encoding"}
 URL = "https://meet.example.org"
 
 
 @pytest.fixture(params=sorted(SCHEDULES))
-def exported(request, tmp_path, monkeypatch):
+def exported(request, tmp_path, monkeypatch, make_app, small_schedule):
     """(app, test client, export folder) for one schedule, built as of NOW for URL; the app
     runs first and writes stamps."""
-    schedule = tmp_path / "site" / "schedule.yaml"
-    schedule.parent.mkdir()
-    shutil.copy(SCHEDULES[request.param], schedule)
-    app = create_app({"SCHEDULE": str(schedule), "TESTING": True, "NOW": NOW})
+    schedule = small_schedule(SCHEDULES[request.param].read_text())
+    app = make_app(schedule)
     client = app.test_client()
     client.get("/calendar.ics")
     out = tmp_path / "public"
@@ -82,7 +80,8 @@ def test_the_export_holds_every_feed_and_data_file_the_app_serves(exported):
         for session in series.sessions
     }
     assert set(exported_files(out)) == expected
-    assert len(EXPORTS) >= 3
+    feeds = {p for p in expected if p == "calendar.ics" or p.startswith("series/")}
+    assert set(documents(app.extensions["feed.publisher"].version)) == feeds | {"robots.txt"}
 
 
 def test_without_a_public_address_only_the_feeds_are_exported(tmp_path):
@@ -94,27 +93,44 @@ def test_without_a_public_address_only_the_feeds_are_exported(tmp_path):
     assert (out / "calendar.ics").exists()
 
 
-def test_header_rules_match_what_the_app_sends(exported):
-    _, client, out = exported
-    rules: dict[str, dict[str, str]] = {}
-    for line in (out / "_headers").read_text().splitlines():
+def netlify_rules(text: str) -> dict[str, list[tuple[str, str]]]:
+    rules: dict[str, list[tuple[str, str]]] = {}
+    for line in text.splitlines():
         if line.startswith("/"):
-            current = rules.setdefault(line, {})
+            current = rules.setdefault(line, [])
         elif line.strip():
             name, _, value = line.strip().partition(": ")
-            current[name] = value
-    nginx = (out / "nginx.conf").read_text()
-    assert set(rules) == {"/" + p for p in exported_files(out)}
-    for path, headers in rules.items():
+            current.append((name, value))
+    return rules
+
+
+def nginx_rules(text: str) -> dict[str, list[tuple[str, str]]]:
+    rules = {}
+    for path, body in re.findall(r"^location = (\S+) \{\n(.*?)^\}", text, re.M | re.S):
+        (content_type,) = re.findall(r'^    default_type "([^"]*)";$', body, re.M)
+        added = re.findall(r"^    add_header (\S+) '([^']*)' always;$", body, re.M)
+        rules[path] = [("Content-Type", content_type), *added]
+    return rules
+
+
+def test_header_rules_are_what_the_app_sends(exported):
+    """Content-Type, Cache-Control, CORS, the security headers and Content-Disposition: for
+    every exported file, the rules hold exactly the headers the app sends for it, save those
+    the host makes itself."""
+    _, client, out = exported
+    netlify = netlify_rules((out / "_headers").read_text())
+    nginx = nginx_rules((out / "nginx.conf").read_text())
+    assert set(netlify) == set(nginx) == {"/" + p for p in exported_files(out)}
+    for path, rules in netlify.items():
         response = client.get(path)
-        assert headers["Content-Type"] == response.headers["Content-Type"], path
+        sent = sorted((k, v) for k, v in response.headers.items() if k not in HOST_MADE)
+        assert sorted(rules) == sent, path
+        assert nginx[path] == rules, path
+        assert "X-Content-Type-Options" in dict(rules), path
         if path.endswith(".ics"):
-            for name in ("Cache-Control", "Access-Control-Allow-Origin"):
-                assert headers[name] == response.headers[name], (path, name)
-        if "Content-Disposition" in response.headers:
-            assert headers["Content-Disposition"] == response.headers["Content-Disposition"]
-        assert f"location = {path} {{" in nginx
-        assert f'default_type "{response.headers["Content-Type"]}";' in nginx
+            assert dict(rules)["Cache-Control"].startswith("public, max-age="), path
+            assert dict(rules)["Access-Control-Allow-Origin"] == "*", path
+            assert "Content-Disposition" in dict(rules), path
 
 
 def test_file_times_are_the_last_modified_the_app_sends(exported):

@@ -1,6 +1,6 @@
 """HTTP semantics for clients that poll forever: validators, 304s, gzip, caching and CORS.
 
-See ../shared/CLIENTS.md A4 (R20-R27) for the evidence behind each rule. Most tests use Flask's
+See docs/clients.md (R20-R27) for the evidence behind each rule. Most tests use Flask's
 test client; the last few repeat the essentials through a real gunicorn (tests/servers.py).
 """
 
@@ -44,12 +44,10 @@ def http_date(seconds: float) -> str:
 
 
 @pytest.fixture
-def dated_app(schedule_file):
+def dated_app(make_app, schedule_file):
     """An app whose schedule file was last edited at T0 (no stamps file yet)."""
     os.utime(schedule_file, (T0, T0))
-    return create_app(
-        {"SCHEDULE": str(schedule_file), "SETTLE_SECONDS": 0, "CHECK_INTERVAL": 0, "TESTING": True}
-    )
+    return make_app(schedule_file)
 
 
 @pytest.mark.parametrize("url", FEEDS)
@@ -197,29 +195,40 @@ def test_robots_txt_allows_the_feeds(client):
             assert robots.can_fetch(agent, "https://example.org" + url), (agent, url)
 
 
-@pytest.mark.parametrize("url", ["/series/nope.ics", "/series/WEEKLY.ics", "/series/%00.ics"])
-def test_an_unknown_series_is_a_plain_404_naming_the_known_ones(client, url):
+@pytest.mark.parametrize(
+    ("url", "series"),
+    [("/series/nope.ics", "nope"), ("/series/WEEKLY.ics", "WEEKLY"), ("/series/%00.ics", "\x00")],
+)
+def test_an_unknown_series_is_a_plain_404_naming_the_known_ones(client, url, series):
     response = client.get(url)
     assert response.status_code == 404
     assert response.mimetype == "text/plain"
-    assert "weekly, conferences" in response.get_data(as_text=True)
+    assert response.get_data(as_text=True) == (
+        f"404 Not Found: No series {series!r}. Known series: weekly, conferences.\n"
+    )
+
+
+CANCELLED = "is not valid; use cancelled=show or cancelled=hide."
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("query", "message"),
     [
-        "/calendar.ics?cancelled=maybe",
-        "/calendar.ics?cancelled=",
-        "/calendar.ics?cancelled=%ff%fe",
-        "/series/weekly.ics?cancelled=SHOW",
-        "/calendar.ics?cancelled=x&cancelled=show",
+        ("cancelled=maybe", f"cancelled='maybe' {CANCELLED}"),
+        ("cancelled=", f"cancelled='' {CANCELLED}"),
+        ("cancelled=%ff%fe", f"cancelled='%FF%FE' {CANCELLED}"),
+        ("cancelled=SHOW", f"cancelled='SHOW' {CANCELLED}"),
+        ("cancelled=x&cancelled=show", f"cancelled='x' {CANCELLED}"),
+        ("tag=nope", "tag='nope' is not a known tag; known tags: platform-engineering."),
+        ("expand=local", "expand='local' is not valid; use expand=utc."),
     ],
 )
-def test_bad_query_values_are_a_plain_400(client, url):
-    response = client.get(url)
-    assert response.status_code == 400
-    assert response.mimetype == "text/plain"
-    assert "cancelled=" in response.get_data(as_text=True)
+def test_bad_query_values_are_a_plain_400_naming_the_valid_ones(client, query, message):
+    for path in ("/calendar.ics", "/series/weekly.ics"):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code == 400
+        assert response.mimetype == "text/plain"
+        assert response.get_data(as_text=True) == f"400 Bad Request: {message}\n"
 
 
 @pytest.mark.parametrize(
@@ -332,9 +341,11 @@ def test_deleting_an_event_moves_last_modified(dated_app, schedule_file, removed
     assert client.get("/calendar.ics", headers=stale).status_code == 200
 
 
-def test_last_modified_survives_a_restart_and_is_not_the_process_start(dated_app, schedule_file):
+def test_last_modified_survives_a_restart_and_is_not_the_process_start(
+    dated_app, make_app, schedule_file
+):
     first = dated_app.test_client().get("/calendar.ics")
-    restarted = create_app({"SCHEDULE": str(schedule_file), "TESTING": True})
+    restarted = make_app(schedule_file)
     second = restarted.test_client().get("/calendar.ics")
     assert second.headers["Last-Modified"] == first.headers["Last-Modified"] == http_date(T0)
     assert second.headers["ETag"] == first.headers["ETag"]

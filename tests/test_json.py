@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import json
 import textwrap
-from pathlib import Path
 
 import icalendar
 import pytest
 
 from feed import jsonfeed
-
-NOW = "2026-03-01T12:00:00Z"
-SCHEDULES = Path(__file__).parent / "schedules"
+from feed.schedule import SESSION_DETAILS
 
 
 def sessions(client, query=""):
@@ -77,6 +74,7 @@ def test_moved_session_is_complete(client):
         "speaker": None,
         "url": None,
         "recording": None,
+        "slides": None,
         "tags": [],
         "status": "confirmed",
         "cancelled_reason": None,
@@ -118,6 +116,23 @@ def test_cancelled_agenda_tags_all_day_and_dst(client):
     )
     assert lisa["url"] == "https://www.usenix.org/"
     assert lisa["title"] == "LISA by Usenix"
+
+
+def test_every_session_detail_is_a_key_null_when_not_given(make_app, small_schedule):
+    detailed = (
+        "2026-06-09: {topic: One-day summit}",
+        "2026-06-09: {topic: One-day summit, speaker: Ada, slides: https://example.org/s.pdf}",
+    )
+    client = make_app(small_schedule(None, detailed)).test_client()
+    found = {s["key"]: s for s in sessions(client)["sessions"]}
+    summit = found["conferences/2026-06-09"]
+    assert {d.name: summit[d.name] for d in SESSION_DETAILS} == {
+        "speaker": "Ada",
+        "url": None,
+        "recording": None,
+        "slides": "https://example.org/s.pdf",
+    }
+    assert all(found["weekly/2026-03-31"][d.name] is None for d in SESSION_DETAILS)
 
 
 @pytest.mark.parametrize(
@@ -247,14 +262,10 @@ def test_last_modified_is_not_before_today(app, client):
     assert response.headers["Last-Modified"] == "Tue, 01 Jan 2030 08:00:00 GMT"
 
 
-def test_public_url_comes_from_calendar_url(tmp_path, make_app):
-    path = tmp_path / "schedule.yaml"
-    path.write_text(
-        (SCHEDULES / "small.yaml")
-        .read_text()
-        .replace(
-            "  domain: example.org\n", "  domain: example.org\n  url: https://meet.example.org/\n"
-        )
+def test_public_url_comes_from_calendar_url(make_app, small_schedule):
+    path = small_schedule(
+        None,
+        ("  domain: example.org\n", "  domain: example.org\n  url: https://meet.example.org/\n"),
     )
     client = make_app(path).test_client()
     data = client.get("/sessions.json?limit=1", headers={"Host": "other.example"}).get_json()
@@ -301,9 +312,8 @@ def test_next_ics(client):
     assert str(event["SUMMARY"]) == "Community Meeting: Moved to Wednesday afternoon"
 
 
-def test_next_404_when_nothing_is_coming(tmp_path, make_app):
-    path = tmp_path / "schedule.yaml"
-    path.write_text(
+def test_next_404_when_nothing_is_coming(make_app, small_schedule):
+    path = small_schedule(
         textwrap.dedent(
             """\
             calendar: {name: Ended, timezone: America/Los_Angeles}

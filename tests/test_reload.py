@@ -14,8 +14,6 @@ import time
 import pytest
 from icalendar import Calendar
 
-from feed import create_app
-
 _ticks = itertools.count(1)
 
 # small.yaml with its first session (line 20) keyed by a Monday: a typical broken edit.
@@ -75,11 +73,9 @@ def test_broken_edit_keeps_the_old_bytes_and_recovers(client, schedule_file):
     assert (health["status"], health["problems"]) == ("ok", [])
 
 
-def test_broken_file_at_start_is_503_with_a_clear_message(schedule_file):
+def test_broken_file_at_start_is_503_with_a_clear_message(make_app, schedule_file):
     save(schedule_file, broken(schedule_file.read_text()))
-    app = create_app(
-        {"SCHEDULE": str(schedule_file), "SETTLE_SECONDS": 0, "CHECK_INTERVAL": 0, "TESTING": True}
-    )
+    app = make_app(schedule_file)
     client = app.test_client()
     feed = client.get("/calendar.ics")
     assert feed.status_code == 503
@@ -94,11 +90,9 @@ def test_broken_file_at_start_is_503_with_a_clear_message(schedule_file):
 
 
 @pytest.fixture
-def settling_client(schedule_file):
+def settling_client(make_app, schedule_file):
     """An app that waits until the file has been still for 5 seconds before reading it."""
-    app = create_app(
-        {"SCHEDULE": str(schedule_file), "SETTLE_SECONDS": 5, "CHECK_INTERVAL": 0, "TESTING": True}
-    )
+    app = make_app(schedule_file, SETTLE_SECONDS=5)
     return app.test_client()
 
 

@@ -9,27 +9,18 @@ from __future__ import annotations
 import re
 import textwrap
 from html.parser import HTMLParser
-from pathlib import Path
 
 import icalendar
 import pytest
 import segno
 
-from feed import site
+from feed import pages, views
+from feed.schedule import SESSION_DETAILS
 
-NOW = "2026-03-01T12:00:00Z"
-SCHEDULES = Path(__file__).parent / "schedules"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-HOSTILE_TOPIC = "<img src=x onerror=alert(1)>"
-
-
-def write(tmp_path, text: str) -> Path:
-    path = tmp_path / "schedule.yaml"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 class Elements(HTMLParser):
@@ -108,10 +99,8 @@ def test_subscribe_links_from_the_request_host(client):
     assert copy["type"] == "button"
 
 
-def test_subscribe_links_from_calendar_url(tmp_path, make_app):
-    path = tmp_path / "schedule.yaml"
-    small = (SCHEDULES / "small.yaml").read_text()
-    path.write_text(small.replace("  domain: example.org\n", "  url: https://meet.example.org\n"))
+def test_subscribe_links_from_calendar_url(make_app, small_schedule):
+    path = small_schedule(None, ("  domain: example.org\n", "  url: https://meet.example.org\n"))
     client = make_app(path).test_client()
     response = client.get("/", headers={"Host": "attacker.example"})
     elements = Elements(response.data.decode())
@@ -136,8 +125,8 @@ def test_google_refresh_note_and_qr_code(client):
     response = client.get("/qr.svg")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "image/svg+xml"
-    assert response.data == site.qr_svg("http://localhost/calendar.ics")
-    assert response.data != site.qr_svg("http://localhost/other.ics")
+    assert response.data == pages.qr_svg("http://localhost/calendar.ics")
+    assert response.data != pages.qr_svg("http://localhost/other.ics")
     assert response.data.startswith(b"<svg") and b"<script" not in response.data
 
 
@@ -161,8 +150,8 @@ def test_qr_svg_draws_the_code_of_the_text():
     text = "https://meet.example.org/calendar.ics"
     matrix = segno.make(text, error="m").matrix
     expected = {(x, y) for y, row in enumerate(matrix) for x, bit in enumerate(row) if bit}
-    assert dark_modules(site.qr_svg(text)) == expected
-    assert dark_modules(site.qr_svg(text + "x")) != expected
+    assert dark_modules(pages.qr_svg(text)) == expected
+    assert dark_modules(pages.qr_svg(text + "x")) != expected
 
 
 def test_upcoming_sessions_cancelled_moved_agenda(client):
@@ -201,6 +190,55 @@ def test_google_add_link_exact(client):
     assert "&dates=20260601/20260604&" in all_day[0]  # all-day: exclusive end date
 
 
+def session_item(html: str, key: str) -> str:
+    """The page's list item of one session, e.g. key "weekly/2026-11-03"."""
+    item = html[html.index(f'id="s-{key.replace("/", "-")}"') :]
+    return item[: item.index("</li>")]
+
+
+def test_session_details_speaker_then_links_in_declaration_order(make_app, small_schedule):
+    path = small_schedule(
+        None,
+        (
+            "      2026-11-03: After the fall change\n",
+            "      2026-11-03:\n"
+            "        topic: After the fall change\n"
+            "        slides: https://example.org/slides\n"
+            "        recording: https://example.org/rec\n"
+            "        url: https://example.org/more\n"
+            "        speaker: Ada <Lovelace>\n",
+        ),
+        ("{topic: One-day summit}", "{topic: One-day summit, recording: https://example.org/r}"),
+    )
+    html, _ = page(make_app(path).test_client())
+    item = session_item(html, "weekly/2026-11-03")
+    assert (
+        '<p>Speaker: <span dir="auto">Ada &lt;Lovelace&gt;</span></p>\n'
+        '  <p class="links"><a href="https://example.org/more">More information</a>'
+        ' <a href="https://example.org/rec">Recording</a>'
+        ' <a href="https://example.org/slides">Slides</a>\n  </p>'
+    ) in item
+    # Every link but the first declared one has a space before it, as it always had.
+    assert '<p class="links"> <a href="https://example.org/r">Recording</a>\n  </p>' in (
+        session_item(html, "conferences/2026-06-09")
+    )
+    assert "Speaker:" not in session_item(html, "weekly/2026-03-17")
+    assert 'class="links"' not in session_item(html, "weekly/2026-03-17")
+
+
+def test_every_declared_detail_is_shown_in_its_place():
+    """A new detail in feed.schedule.SESSION_DETAILS reaches the page without other changes."""
+    entry = type("Entry", (), {d.name: f"https://example.org/{d.name}" for d in SESSION_DETAILS})
+    shown = views.details(entry)
+    assert shown["texts"] == [
+        (d.label, f"https://example.org/{d.name}") for d in SESSION_DETAILS if not d.link_text
+    ]
+    assert [text for text, _, _ in shown["links"]] == [
+        d.link_text for d in SESSION_DETAILS if d.link_text
+    ]
+    assert views.details(None) == {"texts": [], "links": []}
+
+
 def test_archive_by_year(client):
     html, elements = page(client)
     archive = html[html.index('id="archive"') :]
@@ -209,10 +247,10 @@ def test_archive_by_year(client):
     assert "Add to calendar" not in archive
 
 
-def test_page_texts_backlog_and_feeds(tmp_path, make_app):
-    path = write(
-        tmp_path,
-        """\
+def test_page_texts_backlog_and_feeds(make_app, small_schedule):
+    path = small_schedule(
+        textwrap.dedent(
+            """\
         calendar:
           name: Lunch
           description: A round table.
@@ -241,7 +279,8 @@ def test_page_texts_backlog_and_feeds(tmp_path, make_app):
             title: Events of Interest
             sessions:
               2026-03-20: Conference
-        """,
+        """
+        )
     )
     html, elements = page(make_app(path).test_client())
     assert '<p dir="auto">All times in US Pacific.</p>' in html
@@ -315,8 +354,8 @@ series:
 """
 
 
-def test_schedule_text_is_escaped(tmp_path, make_app):
-    client = make_app(write(tmp_path, HOSTILE)).test_client()
+def test_schedule_text_is_escaped(make_app, small_schedule):
+    client = make_app(small_schedule(HOSTILE)).test_client()
     html, elements = page(client)
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "&lt;script&gt;alert(&#39;intro&#39;)&lt;/script&gt;" in html
@@ -340,13 +379,13 @@ def test_schedule_text_is_escaped(tmp_path, make_app):
 
 def test_page_renders_once_per_day(app, client, monkeypatch):
     calls = []
-    real = site.render_template
+    real = pages.render_template
 
     def counting(name, **context):
         calls.append(name)
         return real(name, **context)
 
-    monkeypatch.setattr(site, "render_template", counting)
+    monkeypatch.setattr(pages, "render_template", counting)
     first = client.get("/")
     client.get("/")
     assert calls == ["index.html"]
@@ -512,10 +551,10 @@ def test_join_redirects_to_the_next_session(app, client):
     assert client.get("/join").headers["Location"] == "https://zoom.example.org/j/123?pwd=a,b;c"
 
 
-def test_join_uses_the_session_own_link(tmp_path, make_app):
-    path = write(
-        tmp_path,
-        """\
+def test_join_uses_the_session_own_link(make_app, small_schedule):
+    path = small_schedule(
+        textwrap.dedent(
+            """\
         calendar: {name: Lunch, timezone: America/Los_Angeles}
         series:
           lunch:
@@ -527,20 +566,22 @@ def test_join_uses_the_session_own_link(tmp_path, make_app):
             sessions:
               2026-03-03: {cancelled: Holiday}
               2026-03-10: {topic: Guest room, join: https://zoom.example.org/j/guest}
-        """,
+        """
+        )
     )
     response = make_app(path).test_client().get("/join")
     assert response.headers["Location"] == "https://zoom.example.org/j/guest"
 
 
-def test_join_404_without_a_join_link(tmp_path, make_app):
-    path = write(
-        tmp_path,
-        """\
+def test_join_404_without_a_join_link(make_app, small_schedule):
+    path = small_schedule(
+        textwrap.dedent(
+            """\
         calendar: {name: Lunch, timezone: America/Los_Angeles}
         series:
           lunch: {title: Lunch, every: tuesday, at: "11:00", starts: 2026-01-06}
-        """,
+        """
+        )
     )
     response = make_app(path).test_client().get("/join")
     assert response.status_code == 404

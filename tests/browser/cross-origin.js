@@ -30,7 +30,7 @@ fetch(feed + "/calendar.ics")
   .then((text) => { results.ics = text; })
   .catch((error) => { results.ics = "error: " + error; });
 
-// CLIENTS.md R37-R38: the plugin passes wall-clock times on, so the subscription feed needs
+// docs/clients.md R37-R38: the plugin passes wall-clock times on, so the subscription feed needs
 // timeZone America/Los_Angeles; the expanded UTC feed works in the visitor's own zone.
 function calendar(id, url, timeZone) {
   const cal = new FullCalendar.Calendar(document.getElementById(id), {
