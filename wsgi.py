@@ -1,3 +1,7 @@
-from feed import create_app
+"""The app for WSGI servers: ``wsgi:app``. The production server (``python -m feed.server``)
+runs the same callable; see feed/server.py."""
 
-app = create_app()
+from feed import create_app
+from feed.hotpath import HotPath
+
+app = HotPath(create_app())

@@ -64,3 +64,20 @@ def yaml2ics(years: int) -> str:
             f'    description: "{description}"',
         ]
     return "\n".join(lines) + "\n"
+
+
+def oneoffs(count: int) -> str:
+    """A schedule near the 1 MiB limit: ``count`` one-off events, one line each (49 000 fit)."""
+    lines = [
+        "calendar:",
+        " name: Benchmark Events",
+        " timezone: America/Los_Angeles",
+        " domain: example.org",
+        "series:",
+        " events:",
+        "  title: Events",
+        "  sessions:",
+    ]
+    first = dt.date(1971, 1, 1)
+    lines += [f"   {first + dt.timedelta(days=i)}: {i:x}" for i in range(count)]
+    return "\n".join(lines) + "\n"

@@ -1,12 +1,17 @@
-"""Requests/s and latency under wrk: cached feed, 304 revalidation, and a constant-bytes floor.
+"""Requests/s under wrk: the production server against nginx serving the same bytes, same run.
 
-Run from the repository root (loopback only; about 2 x 3 x DURATION seconds):
+Run from the repository root (loopback only; needs wrk and nginx, e.g. from Debian:
+``apt-get install wrk nginx-light``):
 
-    .venv/bin/python benchmarks/throughput.py --duration 10 --runs 2
+    .venv/bin/python benchmarks/throughput.py --duration 10 --runs 5
 
-Both apps run under the checked-in gunicorn.conf.py (workers, threads, access log to
-/dev/null); only the bind address and the app differ. The cases are interleaved so that
-background load on the machine hits all of them alike.
+It exports the bundled schedule with ``feed build`` and starts nginx on it (2 worker
+processes, as many as the app has, the export's own nginx.conf for the headers), then the app
+with ``python -m feed.server`` (2 workers; FEED_WRITE_STAMPS=0 and a state folder in a temporary
+directory, so nothing is written into the checkout). Cases: a cached GET /calendar.ics (200)
+and its revalidation (If-None-Match, 304), on each server; the runs are interleaved so that
+background load hits all of them alike. It prints, per case, the best and every run, the ratio
+of the app's best to nginx's best, and the memory of each app worker (RSS and PSS).
 """
 
 from __future__ import annotations
@@ -14,34 +19,80 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from tests.servers import free_port, wait_until_up  # noqa: E402
+from servers import free_port, wait_until_up  # noqa: E402
+
+NGINX_CONF = """
+worker_processes {workers};
+daemon off;
+pid {home}/nginx.pid;
+error_log {home}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    client_body_temp_path {home}/body;
+    proxy_temp_path {home}/proxy;
+    fastcgi_temp_path {home}/fastcgi;
+    uwsgi_temp_path {home}/uwsgi;
+    scgi_temp_path {home}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        include {root}/nginx.conf;
+    }}
+}}
+"""
 
 
-def start(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:
-    """gunicorn with ./gunicorn.conf.py; only bind and the app come from the command line."""
+def start_nginx(home: Path, root: Path, port: int, workers: int) -> subprocess.Popen:
+    conf = home / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(home=home, root=root, port=port, workers=workers))
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", app],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        [nginx, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    wait_until_up(
-        f"http://127.0.0.1:{port}/robots.txt"
-        if app == "wsgi:app"
-        else f"http://127.0.0.1:{port}/constant",
-        process,
-    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/calendar.ics", process)
+    except BaseException:
+        process.terminate()
+        raise
     return process
+
+
+def start_app(home: Path, port: int, workers: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "FEED_WRITE_STAMPS": "0",
+        "FEED_STATE_DIR": str(home / "state"),
+        "FEED_LOG_LEVEL": "warning",
+    }
+    command = [sys.executable, "-m", "feed.server", "--port", str(port), "--workers", str(workers)]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/calendar.ics", process)
+    except BaseException:
+        process.terminate()
+        raise
+    return process
+
+
+def etag(url: str) -> tuple[str, int]:
+    with urllib.request.urlopen(url) as response:
+        return response.headers["ETag"], len(response.read())
 
 
 def wrk(url: str, duration: int, connections: int, headers: list[str]) -> dict:
@@ -49,70 +100,102 @@ def wrk(url: str, duration: int, connections: int, headers: list[str]) -> dict:
     for header in headers:
         command += ["-H", header]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
     return {
-        "rps": rps,
-        "p50": _ms(re.search(r"^\s+50%\s+(\S+)\s*$", out, re.M).group(1)),
-        "p99": _ms(re.search(r"^\s+99%\s+(\S+)\s*$", out, re.M).group(1)),
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p99": re.search(r"^\s+99%\s+(\S+)\s*$", out, re.M).group(1),
         "errors": errors.group(0) if errors else "",
     }
 
 
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    if match is None:
-        raise ValueError(f"unexpected wrk latency {text!r}")
-    value, unit = match.groups()
-    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
+def memory(pid: int) -> tuple[float, float]:
+    """RSS and PSS of a process, in MB (PSS counts shared pages once across processes)."""
+    rss = pss = 0.0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("Rss", "Pss"):
+            kilobytes = float(value.split()[0]) / 1024
+            rss, pss = (kilobytes, pss) if name == "Rss" else (rss, kilobytes)
+    return rss, pss
+
+
+def workers_of(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
-    env = {
-        "GUNICORN_ACCESSLOG": "/dev/null",
-        "GUNICORN_LOGLEVEL": "warning",
-        "FEED_WRITE_STAMPS": "0",  # never write schedule.stamps.json into the checkout
-    }
-    feed_port, base_port = free_port(), free_port()
-    feed = start("wsgi:app", feed_port, env)
-    feed_url = f"http://127.0.0.1:{feed_port}/calendar.ics"
-    with urllib.request.urlopen(feed_url) as response:
-        size, etag = len(response.read()), response.headers["ETag"]
-    base = start("benchmarks.baseline:app", base_port, {**env, "BENCH_BODY_BYTES": str(size)})
-    cases = {
-        "baseline GET /constant": (f"http://127.0.0.1:{base_port}/constant", []),
-        "GET /calendar.ics (200)": (feed_url, []),
-        "GET /calendar.ics If-None-Match (304)": (feed_url, [f"If-None-Match: {etag}"]),
-    }
-    results: dict[str, list[dict]] = {name: [] for name in cases}
+    home = Path(tempfile.mkdtemp(prefix="feed-bench-"))
+    home.chmod(0o755)  # nginx's workers run as another user when started by root
+    public = home / "public"
+    subprocess.run(
+        [sys.executable, "-m", "feed", "build", str(public), "--url", "https://cloud2030.org"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "FEED_STATE_DIR": str(home / "build-state")},
+    )
+    nginx_port, app_port = free_port(), free_port()
+    nginx = start_nginx(home, public, nginx_port, args.workers)
     try:
+        app = start_app(home, app_port, args.workers)
+    except BaseException:
+        nginx.terminate()
+        raise
+    try:
+        nginx_url = f"http://127.0.0.1:{nginx_port}/calendar.ics"
+        app_url = f"http://127.0.0.1:{app_port}/calendar.ics"
+        nginx_tag, size = etag(nginx_url)
+        app_tag, app_size = etag(app_url)
+        assert size == app_size, (size, app_size)
+        cases = {
+            "nginx 200": (nginx_url, []),
+            "app 200": (app_url, []),
+            "nginx 304": (nginx_url, [f"If-None-Match: {nginx_tag}"]),
+            "app 304": (app_url, [f"If-None-Match: {app_tag}"]),
+        }
+        results: dict[str, list[dict]] = {name: [] for name in cases}
         for _ in range(args.runs):
             for name, (url, headers) in cases.items():
                 results[name].append(wrk(url, args.duration, args.connections, headers))
                 time.sleep(1)
+        workers = [memory(pid) for pid in workers_of(app.pid)]
     finally:
-        for process in (feed, base):
+        for process in (app, nginx):
             process.terminate()
-            process.wait(timeout=20)
+            process.wait(timeout=30)
+        shutil.rmtree(home, ignore_errors=True)
 
-    print(f"body {size} bytes; wrk -t2 -c{args.connections} -d{args.duration}s, {args.runs} runs")
-    print(f"{'case':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  per run")
-    floor = max(r["rps"] for r in results["baseline GET /constant"])
+    print(
+        f"body {size} bytes; wrk -t2 -c{args.connections} -d{args.duration}s, "
+        f"{args.runs} interleaved runs; {args.workers} workers each"
+    )
+    print(f"{'case':<10} {'best req/s':>10} {'spread':>8} {'p99':>8}  runs")
+    best = {}
     for name, runs in results.items():
-        best = max(runs, key=lambda r: r["rps"])
+        values = [r["rps"] for r in runs]
+        best[name] = max(values)
+        spread = (max(values) - min(values)) / max(values)
         each = ", ".join(
             f"{r['rps']:.0f}" + (f" [{r['errors']}]" if r["errors"] else "") for r in runs
         )
+        top = max(runs, key=lambda r: r["rps"])
+        print(f"{name:<10} {best[name]:>10.0f} {spread:>8.0%} {top['p99']:>8}  {each}")
+    for status in ("200", "304"):
+        pairs = zip(results[f"app {status}"], results[f"nginx {status}"], strict=True)
+        each = [app["rps"] / nginx["rps"] for app, nginx in pairs]
         print(
-            f"{name:<40} {best['rps']:>9.0f} {best['p50']:>8.2f} {best['p99']:>8.2f}  "
-            f"{each}  ({best['rps'] / floor:.0%} of baseline)"
+            f"app/nginx {status}: {best[f'app {status}'] / best[f'nginx {status}']:.2f}x "
+            f"(best against best); run by run {min(each):.2f}x to {max(each):.2f}x"
         )
+    for number, (rss, pss) in enumerate(workers, 1):
+        print(f"app worker {number}: RSS {rss:.1f} MB, PSS {pss:.1f} MB")
 
 
 if __name__ == "__main__":

@@ -1,20 +1,32 @@
 """feed: publish a recurring community meeting as a subscribable iCalendar feed."""
 
-from flask import Flask
+from __future__ import annotations
 
-from . import api, feeds, pages, publish, web
+import typing
+
+if typing.TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app. Settings come from defaults, then FEED_* environment variables
     (e.g. FEED_SCHEDULE=/srv/schedule.yaml, FEED_MAX_AGE=3600), then test_config."""
+    # Imported here, not at the top: `feed.release` runs in a process of its own for every
+    # published version and needs none of the web side.
+    from flask import Flask
+
+    from . import api, feeds, pages, publish, web
+
     app = Flask(__name__)
     app.config.from_mapping(
         SCHEDULE=str(web.BUNDLED_SCHEDULE),
         STAMPS=None,  # default: schedule.stamps.json beside the schedule
-        WRITE_STAMPS=True,  # False for read-only deployments (stamps are kept in memory)
+        WRITE_STAMPS=True,  # False for read-only deployments (never write the stamps file)
+        STATE_DIR=None,  # the store of published versions; default: feed.store.default_root
         SETTLE_SECONDS=1.0,  # a changed file must be still this long before it is read
-        CHECK_INTERVAL=1.0,  # look at the file at most this often
+        CHECK_INTERVAL=1.0,  # look at the files this often; 0: on every request (tests)
+        HEALTH_DETAILS=False,  # /healthz with file paths, keys and values (see feed.health)
+        RELEASE_IN_CHILD_ABOVE=128 * 1024,  # bytes: larger schedules render in a child process
         MAX_AGE=3600,  # Cache-Control max-age for feeds, in seconds
         STALE_WHILE_REVALIDATE=86400,
         GZIP=True,  # some calendar clients have failed on compressed feeds: allow turning off
@@ -38,6 +50,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         settle=float(app.config["SETTLE_SECONDS"]),
         interval=float(app.config["CHECK_INTERVAL"]),
         write_stamps=web.flag(app.config["WRITE_STAMPS"]),
+        state_dir=app.config["STATE_DIR"] or None,
+        child_above=int(app.config["RELEASE_IN_CHILD_ABOVE"]),
     )
     for blueprint in (web.bp, feeds.bp, api.bp, pages.bp):
         app.register_blueprint(blueprint)

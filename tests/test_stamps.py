@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT, SCHEDULES
 
 from feed import publish, schedule, stamps
@@ -132,3 +135,166 @@ def test_the_app_publishes_with_fcntl_missing(tmp_path):
     )
     assert result.stdout.strip() == "200", result.stderr
     assert (tmp_path / "schedule.stamps.json").exists()
+
+
+# -- damage to the stamps file never lowers a published SEQUENCE, and /healthz says so -----------
+
+TOPIC = "After the fall change"
+EVENT = "UID:weekly@example.org"
+
+
+def sequence_of(body: bytes, topic: str) -> int:
+    """SEQUENCE of the event whose SUMMARY holds topic."""
+    unfolded = body.replace(b"\r\n ", b"").decode()
+    start = unfolded.rfind("BEGIN:VEVENT", 0, unfolded.index(topic))
+    event = unfolded[start : unfolded.index("END:VEVENT", start)]
+    return int(event.split("SEQUENCE:")[1].split("\r\n")[0])
+
+
+def edit_three_times(make_app, schedule_file, **config) -> tuple[bytes, str]:
+    """Publish three edits of one session: its SEQUENCE is 3. Returns the feed and topic."""
+    client = make_app(schedule_file, **config).test_client()
+    text = schedule_file.read_text()
+    for n in range(1, 4):
+        topic = f"Edited topic {n}"
+        schedule_file.write_text(text.replace(TOPIC, topic))
+        os.utime(schedule_file, (1_700_000_000 + n, 1_700_000_000 + n))
+        body = client.get("/calendar.ics").data
+        assert sequence_of(body, topic) == n
+    return body, topic
+
+
+def truncate(path):
+    text = path.read_text()
+    path.write_text(text[: len(text) // 3])
+
+
+def empty(path):
+    path.write_text("")
+
+
+def delete(path):
+    path.unlink()
+
+
+def make_directory(path):
+    path.unlink()
+    path.mkdir()
+    (path / "x").write_text("x")
+
+
+def garbage(path):
+    path.write_bytes(b"\x00\xffnot json at all")
+
+
+def negative(path):
+    path.write_text(path.read_text().replace('"sequence": 3', '"sequence": -5'))
+
+
+def future(path):
+    data = json.loads(path.read_text())
+    for entry in data["events"].values():
+        entry["modified"] = "2099-01-01T00:00:00Z"
+    path.write_text(json.dumps(data))
+
+
+DAMAGE = [truncate, empty, delete, make_directory, garbage, negative, future]
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=[d.__name__ for d in DAMAGE])
+def test_damaged_stamps_never_lower_a_published_sequence(make_app, schedule_file, damage):
+    before, topic = edit_three_times(make_app, schedule_file)
+    stamps_file = schedule_file.with_name("schedule.stamps.json")
+    damage(stamps_file)
+
+    restarted = make_app(schedule_file).test_client()
+    after = restarted.get("/calendar.ics").data
+    assert after == before, "a restart on damaged stamps changed the feed"
+    assert sequence_of(after, topic) == 3
+    health = restarted.get("/healthz").get_json()
+    assert health["status"] == "degraded"
+    (reported,) = health["stamps"]
+    assert reported.startswith("schedule.stamps.json: ")
+    assert "rebuilt" in reported and "delete schedule.stamps.json.damaged" in reported
+    # Repaired in place: the file holds the published stamps again; the damage is kept aside.
+    assert stamps.loads(stamps_file.read_text())[EVENT[4:] + "/20261103T110000"].sequence == 3
+    evidence = schedule_file.with_name("schedule.stamps.json.damaged")
+    assert evidence.exists()
+
+    # Still reported after another restart, until the operator deletes the evidence.
+    again = make_app(schedule_file).test_client()
+    assert again.get("/healthz").get_json()["status"] == "degraded"
+    if evidence.is_dir():
+        shutil.rmtree(evidence)
+    else:
+        evidence.unlink()
+    cleared = again.get("/healthz").get_json()
+    assert (cleared["status"], cleared["stamps"]) == ("ok", [])
+    # And an edit after all this goes on from 3.
+    schedule_file.write_text(schedule_file.read_text().replace(topic, "One more"))
+    os.utime(schedule_file, (1_700_000_100, 1_700_000_100))
+    assert sequence_of(again.get("/calendar.ics").data, "One more") == 4
+
+
+def test_a_read_only_deployment_reports_damage_while_it_lasts(make_app, schedule_file, tmp_path):
+    state = tmp_path / "state"
+    before, topic = edit_three_times(make_app, schedule_file, STATE_DIR=str(state))
+    stamps_file = schedule_file.with_name("schedule.stamps.json")
+    good = stamps_file.read_text()
+    truncate(stamps_file)
+    read_only = make_app(schedule_file, STATE_DIR=str(state), WRITE_STAMPS="0").test_client()
+    assert sequence_of(read_only.get("/calendar.ics").data, topic) == 3
+    health = read_only.get("/healthz").get_json()
+    assert health["status"] == "degraded"
+    assert "not valid JSON" in health["stamps"][0] and "restore it" in health["stamps"][0]
+    assert stamps_file.read_text() != good  # nothing written
+    stamps_file.write_text(good)  # restored from version control
+    assert read_only.get("/healthz").get_json()["status"] == "ok"
+    assert read_only.get("/calendar.ics").data == before
+
+
+def test_reading_a_stamps_file_recovers_what_it_can_and_checks_ranges():
+    current = version((SCHEDULES / "small.yaml").read_text())
+    text = stamps.dumps(current.stamps)
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    found, damage = stamps.read(text, now)
+    assert (found, damage) == (current.stamps, [])
+    cut = text[: len(text) // 2]
+    found, damage = stamps.read(cut, now)
+    assert 0 < len(found) < len(current.stamps)
+    assert all(current.stamps[key] == stamp for key, stamp in found.items())
+    assert "not valid JSON" in damage[0].reason
+    key = next(iter(current.stamps))
+    published = {key: stamps.Stamp(7, EDITED, "d", None)}
+    odd = json.loads(text)
+    odd["events"][key]["sequence"] = -1
+    other = sorted(odd["events"])[1]
+    odd["events"][other]["modified"] = "2030-01-01T00:00:00Z"
+    found, damage = stamps.read(json.dumps(odd), now, published)
+    assert found[key] == published[key]  # repaired from what was published, not lowered
+    assert found[other].modified == now  # nothing published for it: dated now
+    assert [d.reason.split(" entries")[0] for d in damage] == ["1", "1"]
+    assert "SEQUENCE" in damage[0].reason and "future" in damage[1].reason
+
+
+# -- many hosts: the same committed files give the same bytes --------------------------------------
+
+
+def test_two_hosts_with_the_same_committed_files_serve_identical_feeds(make_app, tmp_path):
+    text = (SCHEDULES / "small.yaml").read_text().replace(TOPIC, "Committed topic")
+    committed = stamps.dumps(version(text).stamps)  # what `feed stamp` wrote and was committed
+    served = []
+    for host, mtime in (("host-a", 1_700_000_000), ("host-b", 1_800_000_000)):
+        folder = tmp_path / host
+        folder.mkdir()
+        (folder / "schedule.yaml").write_text(text)
+        (folder / "schedule.stamps.json").write_text(committed)
+        os.utime(folder / "schedule.yaml", (mtime, mtime))  # checked out at different times
+        client = make_app(folder / "schedule.yaml").test_client()
+        served.append(
+            [
+                (r.data, r.headers["ETag"], r.headers["Last-Modified"])
+                for r in (client.get(u) for u in ("/calendar.ics", "/series/weekly.ics"))
+            ]
+        )
+    assert served[0] == served[1]
