@@ -180,6 +180,9 @@ def _changes(old: Series, new: Series, a: Occurrence, b: Occurrence) -> list[str
             reason = sb.reason
             return [f"cancelled ({reason})" if reason else "cancelled"]
         lines.append("no longer cancelled")
+    elif b.cancelled and sa.reason != sb.reason:
+        # Shown by ?cancelled=show feeds, the page and the JSON: a visible change too.
+        lines.append(f"cancellation reason: {_q(sa.reason)} -> {_q(sb.reason)}")
     if not _explained_time(old, new, a, b):
         if a.start != b.start:
             lines.append(f"moved to {_at(b)}" if b.moved or not new.weekly else f"back to {_at(b)}")
