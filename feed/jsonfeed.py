@@ -55,12 +55,17 @@ def session(schedule: Schedule, occurrence: Occurrence, base: str) -> dict:
 
 
 def instant(value: dt.datetime | dt.date) -> dict:
-    """A start or end: UTC and the series' local time with its offset, or a plain date."""
+    """A start or end: UTC and the series' local time with its offset, or a plain date.
+
+    The local time is the instant's own wall-clock time: a session written at 02:30 on the day
+    clocks skip from 02:00 to 03:00 is the instant RFC 5545 means, 03:30 daylight time, not a
+    02:30 that no clock showed."""
     if not isinstance(value, dt.datetime):
         return {"date": value.isoformat()}
+    utc = value.astimezone(dt.UTC)
     return {
-        "utc": value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "local": value.isoformat(timespec="seconds"),
+        "utc": utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "local": utc.astimezone(value.tzinfo).isoformat(timespec="seconds"),
     }
 
 

@@ -1,16 +1,25 @@
 """Published versions: every byte served for one version of schedule.yaml, rendered once.
 
-A :class:`Version` is immutable once built: the validated schedule, its stamps and the rendered
-documents with their validators (ETag, Last-Modified, gzip body). The :class:`Publisher` watches
-schedule.yaml; when the file has changed and has been still for a moment (so a half-written file
-is never read), it builds a complete new version off to the side and swaps it in with one
-assignment. A file that fails validation leaves the old version in place and records the
-problems for ``/healthz``.
+Invariant: every request, in every process and after every restart, is answered from the version
+the store's head names or a newer one, and the head moves only forward, to the newest valid
+schedule rendered with stamps no lower than any version published before it.
+
+How it is kept: a version is rendered once, by one process, under the store's lock
+(:mod:`feed.release`), and written to the store beside the schedule, content-addressed
+(:mod:`feed.store`); then the head moves to it and a shared counter ticks. Each process
+(:mod:`feed.publisher`) compares that counter with the one it last saw on every request (a read
+of shared memory) and adopts the head before answering when it moved, so no process can serve
+an older version after any process served a newer one. Rendering never happens on the request
+path, and the store survives restarts, so a restarted or replaced process starts from the head.
+
+This module is what a version is: a :class:`Version` is immutable once built (the validated
+schedule, its stamps and the rendered documents with their validators: ETag, Last-Modified,
+gzip body). A version read back from the store holds its feeds' bytes at once and reads the
+schedule and stamps behind them only when a page or a variant needs them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import gzip
 import hashlib
@@ -18,14 +27,11 @@ import logging
 import os
 import tempfile
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
-
-import filelock
 
 from . import ical, stamps
 from .occurrences import Occurrence
@@ -56,6 +62,9 @@ class Document:
         # Strong validator from the content; gzip once, with a fixed mtime so it is stable too.
         # Everything a response needs is computed here, once, not on each request.
         tag = hashlib.sha256(self.body).hexdigest()[:32]
+        self._finish(tag, gzip.compress(self.body, compresslevel=9, mtime=0))
+
+    def _finish(self, tag: str, gzipped: bytes) -> None:
         object.__setattr__(self, "etag", f'"{tag}"')
         object.__setattr__(self, "etag_gzip", f'"{tag}-gz"')  # another representation, own tag
         object.__setattr__(
@@ -63,7 +72,34 @@ class Document:
             "last_modified_http",
             format_datetime(self.last_modified.astimezone(dt.UTC), usegmt=True),
         )
-        object.__setattr__(self, "gzipped", gzip.compress(self.body, compresslevel=9, mtime=0))
+        object.__setattr__(self, "gzipped", gzipped)
+
+    @classmethod
+    def restore(
+        cls,
+        body: bytes,
+        gzipped: bytes,
+        content_type: str,
+        last_modified: dt.datetime,
+        filename: str | None,
+        tag: str,
+    ) -> Document:
+        """A document read back from the store: its tag and gzip body were computed when it
+        was published (the caller has checked the tag against the body)."""
+        document = object.__new__(cls)
+        for name, value in (
+            ("body", body),
+            ("content_type", content_type),
+            ("last_modified", last_modified),
+            ("filename", filename),
+        ):
+            object.__setattr__(document, name, value)
+        document._finish(tag, gzipped)
+        return document
+
+    @staticmethod
+    def tag_of(body: bytes) -> str:
+        return hashlib.sha256(body).hexdigest()[:32]
 
 
 CALENDAR_KEY = "@calendar"  # the calendar's header: part of every feed
@@ -94,39 +130,91 @@ def _digest(text: str) -> str:
 MAX_DOCUMENTS = 256  # cached per version, besides the subscription feeds
 
 
+def feed_path(series_id: str | None) -> str:
+    """The URL path of a subscription feed: every series, or one."""
+    return "/calendar.ics" if series_id is None else f"/series/{series_id}.ics"
+
+
+def feed_options(series_id: str | None) -> ical.Options:
+    return ical.Options(series=None if series_id is None else (series_id,))
+
+
 class Version:
     """Everything served for one schedule version. Documents render once, on first use.
 
-    ``events`` are the subscription feed's events, serialized once: the subscription feed and
-    every series' feed are cut from them."""
+    ``feeds`` are the subscription feeds by URL path (``/calendar.ics``, ``/series/<id>.ics``):
+    rendered when the version is built, never evicted. A version built here (:func:`new_version`)
+    holds its schedule, stamps and ``events`` (the subscription feed's events, serialized once:
+    every series' feed is cut from them). A version read from the store gets its feeds and
+    ``load``, which returns (schedule, stamps) the first time a page or variant needs them."""
 
     def __init__(
         self,
-        schedule: Schedule,
-        events: list[ical.EventBytes],
-        stamp_map: dict[str, stamps.Stamp],
-        source_bytes: bytes,
+        *,
+        source_digest: str,
+        schedule: Schedule | None = None,
+        stamp_map: dict[str, stamps.Stamp] | None = None,
+        events: list[ical.EventBytes] | None = None,
         warnings: tuple[Problem, ...] = (),
+        feeds: dict[str, Document] | None = None,
+        last_modified: dt.datetime | None = None,
+        load: Callable[[], tuple[Schedule, dict[str, stamps.Stamp]]] | None = None,
     ):
-        self.schedule = schedule
-        self.events = events
-        self.stamps = stamp_map
-        self.source_digest = hashlib.sha256(source_bytes).hexdigest()
+        self.source_digest = source_digest
         self.warnings = warnings
+        self._schedule = schedule
+        self._stamps = stamp_map
+        self._events = events
+        self._load = load
+        self._last_modified = last_modified
         self._documents: OrderedDict[tuple, Document] = OrderedDict()
         self._lock = threading.Lock()
+        self._loading = threading.Lock()
         self._pinned = 0
-        # The subscription feeds are rendered now, so no subscriber waits for them, and they
-        # are never evicted.
-        self.feed()
-        for series in schedule.series:
-            self.feed(ical.Options(series=(series.id,)))
+        if feeds is None:
+            # Rendered now, so no subscriber waits for them, and never evicted.
+            feeds = {feed_path(None): self.feed()}
+            for series in self.schedule.series:
+                feeds[feed_path(series.id)] = self.feed(feed_options(series.id))
+        else:
+            for path, document in feeds.items():
+                series_id = None if path == feed_path(None) else path[8:-4]
+                self._documents[("feed", feed_options(series_id))] = document
+        self.feeds = feeds
         self._pinned = len(self._documents)
+
+    def _loaded(self) -> None:
+        with self._loading:
+            if self._schedule is None or self._stamps is None:
+                assert self._load is not None, "a version needs its schedule or a loader"
+                self._schedule, self._stamps = self._load()
+
+    @property
+    def schedule(self) -> Schedule:
+        if self._schedule is None:
+            self._loaded()
+        return self._schedule
+
+    @property
+    def stamps(self) -> dict[str, stamps.Stamp]:
+        if self._stamps is None:
+            self._loaded()
+        return self._stamps
+
+    @property
+    def events(self) -> list[ical.EventBytes]:
+        if self._events is None:
+            self._events = ical.events(self.schedule)
+        return self._events
 
     @property
     def last_modified(self) -> dt.datetime:
         """When anything in this version last changed."""
-        return max((s.modified for s in self.stamps.values()), default=ical.EPOCH)
+        if self._last_modified is None:
+            self._last_modified = max(
+                (s.modified for s in self.stamps.values()), default=ical.EPOCH
+            )
+        return self._last_modified
 
     def stamp(self, occurrence: Occurrence) -> stamps.Stamp:
         """The stamps of the subscription feed's event that carries an occurrence."""
@@ -187,12 +275,19 @@ def new_version(
     """The version of a valid schedule, its stamps carried on from ``previous`` by an edit at
     ``edited``. Pure apart from rendering."""
     events = ical.events(schedule)
+    stamped = events + ical.cancelled_events(schedule)  # what every variant shows
     current = {
-        **{e.key.text(schedule.domain): stamps.Content(e.key.series, e.digest) for e in events},
+        **{e.key.text(schedule.domain): stamps.Content(e.key.series, e.digest) for e in stamped},
         **meta_contents(schedule),
     }
     new_stamps = stamps.restamp(previous, current, edited)
-    return Version(schedule, events, new_stamps, source_bytes, warnings)
+    return Version(
+        source_digest=hashlib.sha256(source_bytes).hexdigest(),
+        schedule=schedule,
+        stamp_map=new_stamps,
+        events=events,
+        warnings=warnings,
+    )
 
 
 def build_version(
@@ -212,25 +307,33 @@ def stamps_path_for(schedule_path: Path) -> Path:
 
 
 def read_stamps(path: Path) -> dict[str, stamps.Stamp]:
+    """What can be recovered from a stamps file ({} when there is none); damage is logged."""
     try:
-        return stamps.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError) as exc:
-        log.warning("%s: ignoring the stamps file: %s", path, exc)
+    except OSError as exc:
+        log.error("%s: cannot read the stamps file: %s", path, exc.strerror)
         return {}
+    found, damage = stamps.read(text, dt.datetime.now(dt.UTC))
+    for item in damage:
+        log.error("%s: %s", path, item)
+    return found
 
 
-def write_atomically(path: Path, text: str) -> bool:
+def write_atomically(path: Path, text: str | bytes) -> bool:
     """Replace path's content in one step (write a temporary file, then rename it)."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError:
         return False
     try:
         os.fchmod(fd, 0o644)  # mkstemp makes 0600; the file is for other readers too
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
         return True
     except OSError:
@@ -252,156 +355,26 @@ def newest(*maps: dict[str, stamps.Stamp]) -> dict[str, stamps.Stamp]:
     return result
 
 
-def last_good_path_for(schedule_path: Path) -> Path:
-    """Where the last valid schedule is kept, so a restart on a broken file still serves."""
-    return schedule_path.with_name(f".{schedule_path.stem}.last-good{schedule_path.suffix}")
+def __getattr__(name: str):
+    """``Publisher``, the process side (watching, adopting the head), lives in feed.publisher;
+    the routes know it as feed.publish.Publisher. Looked up lazily: it imports this module."""
+    if name == "Publisher":
+        from .publisher import Publisher
+
+        return Publisher
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class Publisher:
-    """Serves the newest good version of a schedule file, reloading it when it changes.
-
-    ``settle`` is how long (seconds) a changed file must stay unchanged before it is read, so an
-    editor that saves in two steps never publishes half a file. ``interval`` bounds how often the
-    file is looked at (one ``stat``) on the request path. With ``write_stamps``, the stamps file
-    and a copy of the last valid schedule are written beside the schedule; the copy is what a
-    restarted app serves while the schedule file itself is broken.
-    """
-
-    def __init__(
-        self,
-        path: str | os.PathLike,
-        *,
-        stamps_path: str | os.PathLike | None = None,
-        settle: float = 1.0,
-        interval: float = 1.0,
-        write_stamps: bool = True,
-        clock: Callable[[], float] = time.time,
-    ):
-        self.path = Path(path)
-        self.stamps_path = Path(stamps_path) if stamps_path else stamps_path_for(self.path)
-        self.last_good_path = last_good_path_for(self.path)
-        self.settle = settle
-        self.interval = interval
-        self.write_stamps = write_stamps
-        self.clock = clock
-        self.version: Version | None = None
-        self.problems: tuple[Problem, ...] = ()
-        self._seen: tuple | None = None
-        self._checked = 0.0
-        self._lock = threading.Lock()
-        self.refresh(force=True)
-        if self.version is None:
-            self._fall_back_to_last_good()
-
-    def current(self) -> Version | None:
-        """The version to serve now; looks at the file at most once per interval."""
-        if self.clock() - self._checked >= self.interval:
-            self.refresh()
-        return self.version
-
-    def refresh(self, force: bool = False) -> None:
-        """Reload the schedule if the file changed and has settled."""
-        if not self._lock.acquire(blocking=force):
-            return  # another thread is reloading; keep serving the current version
-        try:
-            self._checked = self.clock()
-            try:
-                info = self.path.stat()
-            except OSError as exc:
-                message = f"cannot read the file: {exc.strerror}"
-                hint = "check FEED_SCHEDULE"
-                self._fail((Problem(str(self.path), 1, 1, "", message, hint=hint),))
-                return
-            seen = (info.st_mtime_ns, info.st_size, info.st_ino)
-            if seen == self._seen:
-                return
-            if not force and abs(self._checked - info.st_mtime) < self.settle:
-                return  # still being written; look again on a later request
-            source = self.path.read_bytes()
-            if self.path.stat().st_mtime_ns != info.st_mtime_ns:
-                return  # changed while we read it
-            self._seen = seen
-            if self.version and hashlib.sha256(source).hexdigest() == self.version.source_digest:
-                self.problems = ()
-                return
-            self._load(source, dt.datetime.fromtimestamp(info.st_mtime, dt.UTC))
-        finally:
-            self._lock.release()
-
-    def _load(self, source: bytes, edited: dt.datetime) -> None:
-        # Several worker processes reload the same file: one at a time, so each reads the
-        # stamps the previous one wrote, and all of them publish the same bytes.
-        with _exclusive(self.stamps_path if self.write_stamps else None):
-            self._load_locked(source, edited)
-
-    def _load_locked(self, source: bytes, edited: dt.datetime) -> None:
-        # The stamps file may be read-only (or behind): never let a SEQUENCE fall below one
-        # this process already published.
-        published = self.version.stamps if self.version else {}
-        previous = newest(read_stamps(self.stamps_path), published)
-        version, report = build_version(source, str(self.path), previous, edited)
-        if version is None:
-            self._fail(report.errors)
-            return
-        if self.write_stamps:
-            if version.stamps != previous and not write_atomically(
-                self.stamps_path, stamps.dumps(version.stamps)
-            ):
-                log.info("%s is read-only; stamps are kept in memory", self.stamps_path)
-            _write_if_changed(self.last_good_path, source)
-        for warning in version.warnings:
-            log.warning("%s", warning)
-        self.version = version  # one assignment: requests see the old or the new, never a mix
-        self.problems = ()
-        log.info("%s: published version %s", self.path, version.source_digest[:12])
-
-    def _fall_back_to_last_good(self) -> None:
-        """After a restart on a broken file, serve the last valid schedule this app saw."""
-        try:
-            source = self.last_good_path.read_bytes()
-            edited = dt.datetime.fromtimestamp(self.last_good_path.stat().st_mtime, dt.UTC)
-        except OSError:
-            return
-        version, _ = build_version(
-            source, str(self.last_good_path), read_stamps(self.stamps_path), edited
-        )
-        if version is not None:
-            self.version = version
-            log.error(
-                "%s is invalid; serving the last good copy %s", self.path, self.last_good_path
-            )
-
-    def _fail(self, errors: tuple[Problem, ...]) -> None:
-        self.problems = errors
-        for problem in self.problems:
-            log.error("%s", problem)
-        if self.version is not None:
-            log.error("%s is invalid; still serving the last good version", self.path)
-
-
-@contextlib.contextmanager
-def _exclusive(path: Path | None):
-    """A lock beside path, shared by every process of the app (none if None or if the folder
-    is read-only). filelock works on every platform, so `feed check` runs on Windows too."""
-    lock = None
-    if path is not None:
-        try:
-            lock = filelock.FileLock(path.with_name(f".{path.name}.lock"))
-            lock.acquire()
-        except OSError:
-            lock = None
-    try:
-        yield
-    finally:
-        if lock is not None:
-            lock.release()
-
-
-def _write_if_changed(path: Path, data: bytes) -> None:
-    try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    if not write_atomically(path, data.decode("utf-8", "replace")):
-        log.info("cannot keep a last good copy at %s", path)
+__all__ = [
+    "HTML",
+    "ICS",
+    "JSON",
+    "Document",
+    "Version",
+    "build_version",
+    "new_version",
+    "newest",
+    "read_stamps",
+    "stamps_path_for",
+    "write_atomically",
+]

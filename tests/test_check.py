@@ -445,6 +445,103 @@ EXPECTED = {  # file in tests/schedules/invalid/ -> the lines `feed check` print
             'context (put text that holds ": " in quotes, e.g. "Storage: LinStor")'
         ),
     ],
+    # Hostile input (issue 13): text, links, numbers and clock changes.
+    "weekly_starts_in_clock_gap": [
+        (
+            "schedule.yaml:13:13: series.weekly.starts: the series starts with a session at "
+            "2027-03-14 02:30, which does not exist in America/Los_Angeles (clocks skip from "
+            "02:00 to 03:00 that day) (start it a week earlier or later: calendar apps repeat a "
+            "series from its first session, and some would place every session an hour late)"
+        ),
+    ],
+    "text_control_escape": [
+        (
+            "schedule.yaml:15:19: series.weekly.sessions.2024-01-09: the control character U+001B"
+            " (ESC) is not allowed in text (delete it, or the escape \\e that writes it in quotes;"
+            " text may hold line breaks and tabs, nothing else invisible)"
+        ),
+    ],
+    "text_line_separator": [
+        (
+            "schedule.yaml:14:18: series.weekly.description: the invisible line break U+2028 "
+            "(LINE SEPARATOR) is not allowed in text (delete it, or the escape \\L that writes it "
+            "in quotes; text may hold line breaks and tabs, nothing else invisible)"
+        ),
+    ],
+    "text_lone_surrogate": [
+        (
+            "schedule.yaml:15:58: YAML syntax error: found invalid Unicode character escape code "
+            "(while parsing a quoted scalar) (check indentation, colons and quotes on this line "
+            "or the one above)"
+        ),
+    ],
+    "url_ambiguous_host": [
+        (
+            "schedule.yaml:14:11: series.weekly.join: 'https://evil.example\\\\@good.example/j/1' "
+            "leads browsers to 'evil.example' but other programs to 'good.example' (write the "
+            "link plainly, e.g. 'https://evil.example/@good.example/j/1', without backslashes or "
+            "extra slashes)"
+        ),
+    ],
+    "url_user_name": [
+        (
+            "schedule.yaml:14:11: series.weekly.join: 'https://zoom.example.org@evil.example/j/1'"
+            " has a user name before its host 'evil.example' (remove the part up to @: links need"
+            " none, and it makes a link look like it goes to another site)"
+        ),
+    ],
+    "series_id_with_line_break": [
+        (
+            "schedule.yaml:9:3: series.weekly\\n: 'weekly\\n' is not a valid series id (use "
+            "lowercase letters, digits and hyphens, e.g. devops-lunch-and-learn; the id is part "
+            "of event UIDs and URLs)"
+        ),
+    ],
+    "moved_into_clock_gap": [
+        (
+            "schedule.yaml:15:41: series.weekly.sessions.2027-03-07.moved: 2027-03-14 02:30 does "
+            "not exist in America/Los_Angeles (clocks skip from 02:00 to 03:00 that day) (the "
+            'next time that exists is "2027-03-14 03:00")'
+        ),
+    ],
+    "one_off_in_clock_gap": [
+        (
+            "schedule.yaml:12:43: series.events.sessions.2027-03-14.at: 2027-03-14 02:15 does not"
+            " exist in America/Los_Angeles (clocks skip from 02:00 to 03:00 that day) (the next "
+            'time that exists is "03:00")'
+        ),
+    ],
+    "warning_one_off_in_clock_overlap": [
+        (
+            "schedule.yaml:12:43: warning: series.events.sessions.2027-11-07.at: 2027-11-07 01:30"
+            " happens twice in America/Los_Angeles (clocks go back from 02:00 to 01:00 that day);"
+            " the session is read as the first 01:30, PDT, as RFC 5545 says (pick another time to"
+            " leave no doubt)"
+        ),
+    ],
+    "warning_weekly_slot_in_clock_gap": [
+        (
+            "schedule.yaml:12:9: warning: series.weekly.at: 02:30 does not exist on 2027-03-14 "
+            "and 2029-03-11 in America/Los_Angeles (clocks skip from 02:00 to 03:00); those "
+            "sessions are read as 03:30 PDT, as RFC 5545 says (to meet at the same time every "
+            "week, pick a time outside 02:00-03:00)"
+        ),
+    ],
+    "warning_weekly_slot_in_clock_overlap": [
+        (
+            "schedule.yaml:12:9: warning: series.weekly.at: 01:30 happens twice on 2027-11-07, "
+            "2028-11-05, 2029-11-04 and 171 later dates in America/Los_Angeles (clocks go back "
+            "from 02:00 to 01:00); those sessions are read as the first 01:30, PDT, as RFC 5545 "
+            "says (to meet at the same time every week, pick a time outside 01:00-02:00)"
+        ),
+    ],
+    "duration_huge_number": [
+        (
+            "schedule.yaml:14:15: series.weekly.duration: '99999999999999999999999999999999999999"
+            "99999999[...]999999999999999999999999999999999999999999999h' is not between 1 minute"
+            " and 24 hours (a session longer than a day should be a one-off event with `ends`)"
+        ),
+    ],
 }
 
 
@@ -452,6 +549,9 @@ def run_check(tmp_path, monkeypatch, name: str):
     """Run `feed check schedule.yaml` on a copy of the named file, as an organizer would."""
     shutil.copy(INVALID / f"{name}.yaml", tmp_path / "schedule.yaml")
     monkeypatch.chdir(tmp_path)
+    # A deployment's public address, so the only lines are the file's problems (without one,
+    # a valid file also gets a note saying links cannot be absolute).
+    monkeypatch.setenv("FEED_PUBLIC_URL", "https://example.org")
     return CliRunner().invoke(cli, ["check", "schedule.yaml"])
 
 

@@ -11,6 +11,7 @@ import icalendar
 import pytest
 
 from feed import ical, publish, schedule
+from feed.schedule import clock
 from lint import lint
 
 HERE = Path(__file__).parent
@@ -240,3 +241,78 @@ def test_a_sessions_slides_are_a_line_of_its_description():
     assert sched.get("weekly").session(dt.date(2026, 3, 24)).slides
     event = vevents(rendered(sched))["weekly@example.org/20260324T110000"].replace(b"\r\n ", b"")
     assert b"\\nSlides: https://example.org/slides.pdf" in event
+
+
+@pytest.mark.parametrize(
+    ("written", "escaped"),
+    [
+        ("C:\\Network", "C:\\\\Network"),  # not a line break (icalendar's own escaping made one)
+        ("a,b;c\\d", "a\\,b\\;c\\\\d"),
+        ("one\ntwo", "one\\ntwo"),
+        ("one\r\ntwo\rthree\x85four\u2028five", "one\\ntwo\\nthree\\nfour\\nfive"),
+        ("\ufeffkept", "\ufeffkept"),  # icalendar's UTF-8-SIG decoding dropped it
+        ("nul\x00 esc\x1b del\x7f", "nul esc del"),
+        ("tab\tstays", "tab\tstays"),
+    ],
+)
+def test_text_is_escaped_by_rfc_5545_alone(written, escaped):
+    assert ical.text(written) == escaped
+
+
+CLOCKS = """\
+calendar: {name: Clocks, timezone: America/Los_Angeles, domain: example.org}
+series:
+  skipped:
+    title: Skipped
+    every: sunday
+    at: "02:30"
+    starts: 2027-03-07
+    ends: 2028-12-31
+    sessions:
+      2028-03-12: {cancelled: Clocks change}
+  repeated:
+    title: Repeated
+    every: saturday
+    at: "23:30"
+    duration: 3h
+    starts: 2027-01-02
+    ends: 2029-12-31
+  twice:
+    title: Twice
+    every: sunday
+    at: "01:15"
+    starts: 2027-11-07
+    ends: 2027-12-26
+"""
+
+
+def test_slots_at_a_clock_change_are_overrides_that_spell_out_the_instant():
+    """Each instance the RRULE generates at a skipped or repeated time, or during which the
+    clocks change, gets an override whose DTSTART exists and means one instant."""
+    sched = schedule.load(CLOCKS)
+    body = rendered(sched)
+    assert lint(body) == []
+    events = vevents(body)
+    skipped = events["skipped@example.org"].decode()
+    # A cancelled week at a skipped time: excluded as written, and as the time that exists
+    # (libical only matches that one).
+    assert "EXDATE;TZID=America/Los_Angeles:20280312T023000\r\n" in skipped
+    assert "EXDATE;TZID=America/Los_Angeles:20280312T033000\r\n" in skipped
+    # A master starting in a repeated hour: its length is a DURATION, not a DTEND minus a
+    # DTSTART that parsers read differently.
+    twice = events["twice@example.org"].decode()
+    assert "DTSTART;TZID=America/Los_Angeles:20271107T011500\r\n" in twice
+    assert "DURATION:PT1H\r\n" in twice and "DTEND" not in twice
+    assert "DTSTART:20271107T081500Z\r\n" in events["twice@example.org/20271107T011500"].decode()
+    first = events["skipped@example.org/20270314T023000"].decode()
+    assert "DTSTART;TZID=America/Los_Angeles:20270314T033000\r\n" in first
+    assert "skipped@example.org/20280312T023000" not in events  # cancelled: EXDATE only
+    # A Saturday 23:30 session of three hours spans the Sunday 02:00 change, twice a year;
+    # without `ends`, until the last year a schedule may name.
+    repeated = [k for k in events if k.startswith("repeated@example.org/")]
+    assert len(repeated) == 2 * 3
+    open_ended = dataclasses.replace(sched.get("repeated"), ends=None)
+    assert len(clock.crossing_slots(open_ended)) == 2 * (2200 - 2027 + 1)
+    fall = events["repeated@example.org/20271106T233000"].decode()
+    assert "DTSTART;TZID=America/Los_Angeles:20271106T233000\r\n" in fall
+    assert "DTEND:20271107T093000Z\r\n" in fall  # 01:30 happens twice: only UTC says which

@@ -147,6 +147,33 @@ def test_oracle_reports_a_fold_that_splits_a_character(name: str, tmp_path: Path
     assert ORACLES[name](broken, FROM, TO).errors
 
 
+@oracle_names
+def test_inspector_expands_like_the_oracle_and_lists_every_property(name: str, tmp_path: Path):
+    """The batch form gives each file the single form's expansion, and sees every line: an
+    extra property written into one event shows up there, and nowhere else."""
+    raw = SAMPLE.read_bytes()
+    marked = tmp_path / "marked.ics"
+    assert raw.count(b"SUMMARY:Community Retreat") == 1
+    marked.write_bytes(
+        raw.replace(b"SUMMARY:Community Retreat", b"X-MARK:1\r\nSUMMARY:Community Retreat")
+    )
+    plain, extra = oracles.INSPECTORS[name]([SAMPLE, marked], FROM, TO)
+    assert plain.expansion == extra.expansion == ORACLES[name](SAMPLE, FROM, TO)
+    assert [c[0] for c in plain.components] == [c[0] for c in extra.components]
+    assert [c[0] for c in plain.components].count("VEVENT") == raw.count(b"BEGIN:VEVENT")
+    differ = [
+        (before, after)
+        for before, after in zip(plain.components, extra.components, strict=True)
+        if before != after
+    ]
+    assert len(differ) == 1
+    (before, after) = differ[0]
+    assert sorted(p for p, _ in after[1]) == sorted([*(p for p, _ in before[1]), "X-MARK"])
+    assert ("X-MARK", ("1",)) in after[1]
+    summary = dict(after[1])["SUMMARY"]
+    assert summary == ("Community Retreat (all day)",)
+
+
 def test_naive_window_is_rejected() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         oracles.expand_recurring_ical_events(SAMPLE, FROM.replace(tzinfo=None), TO)

@@ -33,7 +33,10 @@ def assert_answered(source: str | bytes) -> Schedule | None:
     else:
         assert isinstance(schedule, Schedule)
         assert report.ok and report.problems == report.warnings
-        ical.render(schedule, ical.SUBSCRIPTION, ical.events(schedule), {})
+        body = ical.render(schedule, ical.SUBSCRIPTION, ical.events(schedule), {})
+        # Whatever the text, every line of the feed ends in CRLF: nothing can start another.
+        assert b"\r" not in body.replace(b"\r\n", b"")
+        assert b"\n" not in body.replace(b"\r\n", b"")
     return schedule
 
 

@@ -9,7 +9,9 @@ The modules: ``model`` (the dataclasses), ``problems`` (Problem, Report, Schedul
 ``yamlread`` (bounded, positioned YAML), ``reading`` and ``readers`` (how values are read),
 ``fields`` (every key of every mapping, declared once), ``rules`` (checks across fields and
 series), ``loader`` (load and check), ``jsonschema`` and ``reference`` (the JSON Schema and the
-key reference in docs/schedule-format.md, from the declarations).
+key reference in docs/schedule-format.md, from the declarations), ``text`` (the characters no
+text may hold, checked once as the file is read) and ``clock`` (local times that clock changes
+skip or repeat).
 """
 
 from .fields import SESSION_DETAILS, SESSION_KEYS, Detail, Field

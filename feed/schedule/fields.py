@@ -44,7 +44,9 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/$defs/{name}"}
 
 
-TEXT = {"type": "string"}
+# Text holds no control character but tab and line break (see feed/schedule/text.py).
+_CONTROLS = r"\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029"
+TEXT = {"type": "string", "pattern": f"^[^{_CONTROLS}]*$"}
 URL = {"type": "string", "pattern": r"^https://\S+$"}
 DATE_TEXT = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 TIME_TEXT = {"type": "string", "pattern": r"^\d{1,2}:\d{2}$"}
@@ -85,9 +87,9 @@ CALENDAR = (
     Field(
         "name",
         readers.calendar_name,
-        {"type": "string", "pattern": r"^[^,;\\\n]+$"},
-        "The calendar's name, shown by calendar apps. No commas, semicolons or backslashes: "
-        "clients disagree on escaping them.",
+        {"type": "string", "pattern": f"^[^,;\\\\\\t\\n{_CONTROLS}]+$"},
+        "The calendar's name, shown by calendar apps, on one line. No commas, semicolons or "
+        "backslashes: clients disagree on escaping them.",
         required=True,
     ),
     Field("description", readers.text, TEXT, "What the calendar is about, for calendar apps."),

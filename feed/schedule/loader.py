@@ -16,7 +16,7 @@ from .fields import CALENDAR, LINK, PAGE, SERIES, SESSION, TOP
 from .model import DEFAULT_DURATION, DEFAULT_REFRESH, Link, Page, Schedule, Series, Session
 from .problems import Report, ScheduleError
 from .readers import ID, date_text
-from .reading import Context, mapping, read_mapping, shown
+from .reading import Context, guarded, mapping, read_mapping, shown
 from .yamlread import Value, read
 
 
@@ -30,8 +30,11 @@ def load(text: str | bytes, path: str = "schedule.yaml") -> Schedule:
 
 def check(text: str | bytes, path: str = "schedule.yaml") -> Report:
     """Validate schedule text: the model (None on any error) and every problem, sorted by line."""
-    tree, problems = read(text, path)
-    schedule = None if tree is None else _schedule(Context(path, problems), tree)
+    ctx = Context(path, [])
+    start = Value(None, 1, 1)  # where a failure of the reader itself is reported
+    tree, problems = guarded(ctx, start, "", read, text, path, default=(None, ctx.problems))
+    ctx = Context(path, problems)
+    schedule = None if tree is None else guarded(ctx, tree, "", _schedule, ctx, tree)
     problems.sort(key=lambda p: (p.line, p.column, p.warning))
     if any(not p.warning for p in problems):
         schedule = None
@@ -129,14 +132,25 @@ def _all_series(ctx: Context, node: Value | None, zone: str, domain: str) -> lis
     ids: dict[str, tuple[Value, bool, dict[dt.date, Value]]] = {}
     for key_node, _ in node.data:
         sid = key_node.text()
-        series, weekly, sessions = _series(ctx, sid, key_node, entries[sid], zone)
+        series, weekly, sessions = guarded(
+            ctx,
+            key_node,
+            f"series.{sid}",
+            _series,
+            ctx,
+            sid,
+            key_node,
+            entries[sid],
+            zone,
+            default=(None, None, {}),
+        )
         if weekly is not None:
             ids[sid] = (key_node, weekly, sessions)
         if series is not None:
             found.append(series)
             if series.weekly:
                 rules.shared_slot(ctx, key_node, series, slots)
-    rules.uid_collisions(ctx, ids, domain)
+    guarded(ctx, node, "series", rules.uid_collisions, ctx, ids, domain)
     return found
 
 
@@ -146,7 +160,7 @@ def _series(
     """The series (None when unusable), whether it is weekly (None: not a series at all) and
     the keys of its sessions by date."""
     key = f"series.{sid}"
-    if not ID.match(sid):
+    if not ID.fullmatch(sid):
         ctx.error(
             key_node,
             key,
@@ -191,7 +205,10 @@ def _series(
         tags=values.get("tags", ()),
     )
     sessions, keys = _sessions(ctx, entries.get("sessions"), key, draft, weekly)
-    return dataclasses.replace(draft, sessions=sessions), weekly, keys
+    series = dataclasses.replace(draft, sessions=sessions)
+    if weekly:
+        rules.clock_changes(ctx, entries["at"], entries["starts"], f"{key}.at", series)
+    return series, weekly, keys
 
 
 def _sessions(
@@ -243,11 +260,24 @@ def _sessions(
                 "keep sessions in date order so the file stays easy to read",
             )
         previous = date
-        session = _session(ctx, key_node, value, date, skey, series, weekly, moved_nodes)
+        session = guarded(
+            ctx,
+            key_node,
+            skey,
+            _session,
+            ctx,
+            key_node,
+            value,
+            date,
+            skey,
+            series,
+            weekly,
+            moved_nodes,
+        )
         if session is not None:
             result.append(session)
     if series is not None and weekly:
-        rules.moves(ctx, series, result, moved_nodes)
+        guarded(ctx, node, key, rules.moves, ctx, series, result, moved_nodes)
     return tuple(sorted(result, key=lambda s: s.date)), keys
 
 
@@ -298,4 +328,10 @@ def _session(
     (cancelled, reason), moved_to = values.pop("cancelled"), values.pop("moved", None)
     if moved_to is not None:
         moved_nodes[date] = entries["moved"]
+        rules.clock_time(ctx, entries["moved"], f"{key}.moved", series.timezone, moved_to, True)
+    start = values.get("at") or (series.at if series is not None else None)
+    if not weekly and series is not None and start is not None:
+        local = dt.datetime.combine(date, start)
+        node_at = entries.get("at", key_node)
+        rules.clock_time(ctx, node_at, f"{key}.at", series.timezone, local, False)
     return Session(date=date, cancelled=cancelled, reason=reason, moved_to=moved_to, **values)

@@ -72,6 +72,8 @@ class Report:
 
 def did_you_mean(word: str, choices) -> str | None:
     """A 'did you mean ...?' hint for a misspelt name, or None when nothing is close."""
+    if len(str(word)) > 100:  # no name is that long; difflib's time grows with its length
+        return None
     close = difflib.get_close_matches(str(word).lower(), list(choices), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else None
 

@@ -14,21 +14,24 @@ import zoneinfo
 from functools import cache
 from urllib.parse import urlsplit
 
+import ada_url
 import pytz
 
 from .model import FIRST_YEAR, LAST_YEAR, WEEKDAYS, AgendaItem
 from .problems import did_you_mean, one_of
-from .reading import Context, mapping, shown
+from .reading import Context, mapping, quoted, shown
 from .yamlread import Value
 
-DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_SHORT_YEAR = re.compile(r"^(\d{1,3}|\d{5,})-\d{1,2}-\d{1,2}$")
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-DURATION = re.compile(r"^(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?$")
-ISO_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$")
+# Numbers are ASCII digits only (\d would take any script's digits, and int() would read them).
+DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_SHORT_YEAR = re.compile(r"([0-9]{1,3}|[0-9]{5,})-[0-9]{1,2}-[0-9]{1,2}")
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+DURATION = re.compile(r"(?:([0-9]+)\s*h)?\s*(?:([0-9]+)\s*m(?:in)?)?", re.ASCII)
+ISO_DURATION = re.compile(r"PT(?:([0-9]+)H)?(?:([0-9]+)M)?")
 ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,250}[A-Za-z0-9])?$")
-NAME_FORBIDDEN = re.compile(r"[,;\\\n]")
+NAME_FORBIDDEN = re.compile(r"[,;\\]")
+NAME_ONE_LINE = re.compile(r"[\t\n]")
 _TRUE = ("yes", "true", "on", "y")
 _FALSE = ("no", "false", "off", "n")
 # Every accepted spelling of a weekday (compared in lower case): "tuesday", "tue", "tues",
@@ -76,19 +79,26 @@ def calendar_name(ctx: Context, node: Value, key: str) -> str | None:
         ctx.error(
             node,
             key,
-            f"{name!r} contains a comma, semicolon or backslash",
+            f"{quoted(name)} contains a comma, semicolon or backslash",
             "calendar clients disagree on escaping these in calendar names; reword without them",
+        )
+    elif name and NAME_ONE_LINE.search(name):
+        ctx.error(
+            node,
+            key,
+            f"{quoted(name)} holds a line break or a tab",
+            "a calendar name is one line; write it without them",
         )
     return name
 
 
 def domain(ctx: Context, node: Value, key: str) -> str | None:
     value = text(ctx, node, key)
-    if value and not DOMAIN.match(value):
+    if value and not DOMAIN.fullmatch(value):
         ctx.error(
             node,
             key,
-            f"{value!r} is not a domain name",
+            f"{quoted(value)} is not a domain name",
             "e.g. cloud2030.org; it makes event UIDs globally unique",
         )
         return None
@@ -96,29 +106,69 @@ def domain(ctx: Context, node: Value, key: str) -> str | None:
 
 
 def url(ctx: Context, node: Value, key: str) -> str | None:
+    """An https link, read once the way browsers read it (the WHATWG URL standard) and kept in
+    that normalised form: what the page links to, the feed and JSON show and /join redirects to
+    is one and the same address. A link that other URL readers (RFC 3986: Python, many
+    calendar clients) would send to another host is refused, and so is one with a user name."""
     value = text(ctx, node, key)
     if value is None:
         return None
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-    except ValueError:  # e.g. "https://[" (an unclosed IPv6 address)
-        parts, host = None, None
+    parsed = whatwg_url(value)
     if (
-        parts is None
-        or parts.scheme != "https"
-        or not host
-        or any(c.isspace() or ord(c) < 32 for c in value)
+        parsed is None
+        or parsed.protocol != "https:"
+        or not parsed.hostname
+        or any(c.isspace() for c in value)
     ):
         ctx.error(
             node,
             key,
-            f"{value!r} is not an https URL",
+            f"{quoted(value)} is not an https URL",
             "write the whole link, starting with https://; "
             "calendar clients and browsers block other links",
         )
         return None
-    return value
+    if parsed.username or parsed.password:
+        ctx.error(
+            node,
+            key,
+            f"{quoted(value)} has a user name before its host {parsed.hostname!r}",
+            "remove the part up to @: links need none, and it makes a link look like it "
+            "goes to another site",
+        )
+        return None
+    other = _rfc3986_host(value)
+    if other != parsed.hostname:
+        elsewhere = f"to {other!r}" if other else "nowhere"
+        ctx.error(
+            node,
+            key,
+            f"{quoted(value)} leads browsers to {parsed.hostname!r} but other programs {elsewhere}",
+            f"write the link plainly, e.g. {quoted(parsed.href)}, "
+            "without backslashes or extra slashes",
+        )
+        return None
+    return parsed.href
+
+
+def whatwg_url(value: str) -> ada_url.URL | None:
+    """The URL as browsers parse it, or None when they cannot."""
+    try:
+        return ada_url.URL(value)
+    except ValueError:
+        return None
+
+
+def _rfc3986_host(value: str) -> str | None:
+    """The host an RFC 3986 reader finds, in the browsers' normal form (IDNA, lower case)."""
+    try:
+        host = urlsplit(value).hostname
+    except ValueError:  # e.g. "https://[" (an unclosed IPv6 address)
+        return None
+    if not host:
+        return None
+    found = whatwg_url(f"https://[{host}]/" if ":" in host else f"https://{host}/")
+    return found.hostname if found is not None else None
 
 
 def strings(ctx: Context, node: Value, key: str) -> tuple[str, ...]:
@@ -201,7 +251,7 @@ def tags(ctx: Context, node: Value, key: str) -> tuple[str, ...]:
                 if not declared
                 else one_of(declared) + ", or declare it under calendar.tags"
             )
-            ctx.error(item, key, f"unknown tag {value!r}", hint)
+            ctx.error(item, key, f"unknown tag {quoted(value)}", hint)
             continue
         result.append(value)
     return tuple(result)
@@ -221,11 +271,11 @@ def tag_declarations(ctx: Context, node: Value, key: str) -> tuple[tuple[str, st
     declared = []
     for key_node, _ in node.data:
         tag = key_node.text()
-        if not ID.match(tag):
+        if not ID.fullmatch(tag):
             ctx.error(
                 key_node,
                 key,
-                f"{tag!r} is not a valid tag",
+                f"{quoted(tag)} is not a valid tag",
                 "use lowercase letters, digits and hyphens, e.g. platform-engineering",
             )
             continue
@@ -247,28 +297,33 @@ def date(ctx: Context, node: Value, key: str) -> dt.date | None:
 
 def date_text(ctx: Context, node: Value, key: str, raw: str) -> dt.date | None:
     """A date written as raw (a session's key, or part of `moved`), reported at node."""
-    match = DATE.match(raw.strip())
-    if not match and (short := _SHORT_YEAR.match(raw.strip())):
+    match = DATE.fullmatch(raw.strip())
+    if not match and (short := _SHORT_YEAR.fullmatch(raw.strip())):
         ctx.error(
             node,
             key,
-            f"{raw!r} has the year {short[1]}",
+            f"{quoted(raw)} has the year {short[1]}",
             "write the full four-digit year, e.g. 2022",
         )
         return None
     if not match:
-        ctx.error(node, key, f"{raw!r} is not a date", "write dates as YYYY-MM-DD, e.g. 2024-01-16")
+        ctx.error(
+            node, key, f"{quoted(raw)} is not a date", "write dates as YYYY-MM-DD, e.g. 2024-01-16"
+        )
         return None
     year, month, day = (int(g) for g in match.groups())
     if not FIRST_YEAR <= year <= LAST_YEAR:
         ctx.error(
-            node, key, f"{raw!r} has the year {year}", "write the full four-digit year, e.g. 2022"
+            node,
+            key,
+            f"{quoted(raw)} has the year {year}",
+            "write the full four-digit year, e.g. 2022",
         )
         return None
     try:
         return dt.date(year, month, day)
     except ValueError as exc:
-        ctx.error(node, key, f"{raw!r} is not a valid date: {exc}", "check the month and day")
+        ctx.error(node, key, f"{quoted(raw)} is not a valid date: {exc}", "check the month and day")
         return None
 
 
@@ -277,12 +332,12 @@ def time(ctx: Context, node: Value, key: str) -> dt.time | None:
 
 
 def time_text(ctx: Context, node: Value, key: str, raw: str) -> dt.time | None:
-    match = _TIME.match(raw.strip())
+    match = _TIME.fullmatch(raw.strip())
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
         ctx.error(
             node,
             key,
-            f"{raw!r} is not a time of day",
+            f"{quoted(raw)} is not a time of day",
             'write 24-hour time as "HH:MM" in quotes, e.g. "11:00" or "14:30"',
         )
         return None
@@ -294,20 +349,20 @@ def duration_reader(too_long: str):
 
     def duration(ctx: Context, node: Value, key: str) -> dt.timedelta | None:
         raw = node.text().strip()
-        match = DURATION.match(raw) if raw else None
+        match = DURATION.fullmatch(raw) if raw else None
         if not (match and any(match.groups())):
-            match = ISO_DURATION.match(raw.upper())
+            match = ISO_DURATION.fullmatch(raw.upper())
         if not (match and any(match.groups())):
             hint = "write e.g. 1h, 90m, 1h30m or PT1H30M"
-            if raw.isdigit():
+            if raw.isascii() and raw.isdigit() and len(raw) <= 6:
                 hint = f"add a unit: {raw}m for minutes or {raw}h for hours"
-            ctx.error(node, key, f"{raw!r} is not a duration", hint)
+            ctx.error(node, key, f"{quoted(raw)} is not a duration", hint)
             return None
-        # Cap the numbers before timedelta sees them: "99999999999h" would overflow it.
-        hours, minutes = (min(int(g or 0), 100_000) for g in match.groups())
+        # Capped before conversion: int() refuses over 4,300 digits, timedelta overflows sooner.
+        hours, minutes = (number(g or "0", 100_000) for g in match.groups())
         value = dt.timedelta(hours=hours, minutes=minutes)
         if not dt.timedelta(0) < value <= dt.timedelta(hours=24):
-            ctx.error(node, key, f"{raw!r} is not between 1 minute and 24 hours", too_long)
+            ctx.error(node, key, f"{quoted(raw)} is not between 1 minute and 24 hours", too_long)
             return None
         return value
 
@@ -318,6 +373,13 @@ duration = duration_reader("a session longer than a day should be a one-off even
 refresh = duration_reader("calendar clients check for changes every few hours; e.g. refresh: 6h")
 
 
+def number(digits: str, cap: int) -> int:
+    """The value of a string of ASCII digits, or ``cap`` when it is larger: the digits are
+    counted before anything converts them."""
+    digits = digits.lstrip("0") or "0"
+    return cap if len(digits) > len(str(cap)) else min(int(digits), cap)
+
+
 def weekday(ctx: Context, node: Value, key: str) -> int | None:
     raw = node.text().strip().lower()
     if raw in WEEKDAY_SPELLINGS:
@@ -325,7 +387,7 @@ def weekday(ctx: Context, node: Value, key: str) -> int | None:
     ctx.error(
         node,
         key,
-        f"{node.text()!r} is not a weekday",
+        f"{quoted(node.text())} is not a weekday",
         did_you_mean(raw, WEEKDAYS) or one_of(WEEKDAYS),
     )
     return None
@@ -350,7 +412,7 @@ def moved(ctx: Context, node: Value, key: str) -> dt.datetime | None:
     elif len(parts) == 1 and raw[:1].isdigit():
         new_date = date_text(ctx, node, key, raw)
     else:
-        ctx.error(node, key, f"{raw!r} is not a date or time", example)
+        ctx.error(node, key, f"{quoted(raw)} is not a date or time", example)
         return None
     if new_date is None or new_time is None:
         return None
@@ -359,7 +421,7 @@ def moved(ctx: Context, node: Value, key: str) -> dt.datetime | None:
         ctx.warn(
             node,
             key,
-            f"{raw!r} is the session's own regular time",
+            f"{quoted(raw)} is the session's own regular time",
             "remove `moved`, or give the new date or time",
         )
         return None
@@ -367,7 +429,7 @@ def moved(ctx: Context, node: Value, key: str) -> dt.datetime | None:
         ctx.error(
             node,
             key,
-            f"{raw!r} moves the session by more than half a year",
+            f"{quoted(raw)} moves the session by more than half a year",
             "check the year; add a separate one-off event for a distant date",
         )
         return None
@@ -379,7 +441,7 @@ def timezone(ctx: Context, node: Value, key: str) -> str | None:
     if name is None:
         return None
     if name not in _timezone_names():
-        ctx.error(node, key, f"{name!r} is not a known time zone", _zone_hint(name))
+        ctx.error(node, key, f"{quoted(name)} is not a known time zone", _zone_hint(name))
         return None
     return name
 
@@ -395,7 +457,7 @@ def _zone_hint(name: str) -> str:
     lowered = {n.lower(): n for n in names}
     if name.lower() in lowered:
         return f"did you mean {lowered[name.lower()]!r}? Names are case-sensitive"
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6) if len(name) <= 100 else []
     if close:
         return f"did you mean {close[0]!r}?"
     return "use an IANA name such as 'America/Los_Angeles' or 'Europe/Berlin'"

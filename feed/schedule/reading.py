@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .model import Series
 from .problems import Problem, did_you_mean, one_of
@@ -19,6 +19,8 @@ from .yamlread import Value
 
 if TYPE_CHECKING:
     from .fields import Field
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -46,13 +48,42 @@ class Context:
         self.error(at, key, message, hint, warning=True)
 
 
+_BUG_HINT = (
+    "this is a mistake in feed, not in your file: please report it with this line; "
+    "meanwhile, writing the value another way may get past it"
+)
+
+
+def guarded(ctx: Context, at: Value, key: str, read: Callable[..., T], *args, default=None):
+    """``read(*args)``, or ``default`` after reporting at ``at`` why it failed: whatever a
+    value holds, checking it ends in a positioned problem, never in a traceback."""
+    try:
+        return read(*args)
+    except Exception as exc:  # noqa: BLE001 - the point: no exception escapes validation
+        detail = f"{type(exc).__name__}: {exc}"
+        if len(detail) > 120:
+            detail = detail[:119] + "…"
+        ctx.error(at, key, f"this value could not be checked ({detail})", _BUG_HINT)
+        return default
+
+
 def join(key: str, name: str) -> str:
     return f"{key}.{name}" if key else name
 
 
+def quoted(text: str, limit: int = 100) -> str:
+    """Text as messages quote it: its repr, cut short in the middle when it is long, so one
+    problem stays one readable line whatever the file holds."""
+    found = repr(text)
+    if len(found) <= limit:
+        return found
+    half = (limit - 5) // 2
+    return f"{found[:half]}[...]{found[-half:]}"
+
+
 def shown(node: Value) -> str:
     """A value as messages quote it: 'text', or "a list" / "a mapping"."""
-    return repr(node.text()) if node.is_scalar else node.text()
+    return quoted(node.text()) if node.is_scalar else node.text()
 
 
 def blank(node: Value) -> bool:
@@ -107,5 +138,5 @@ def read_mapping(
             ctx.error(value, at, f"the {spec.name} is empty", "write some text or remove the key")
             continue
         if spec.read is not None and spec.name not in skip:
-            values[spec.name] = spec.read(ctx, value, at)
+            values[spec.name] = guarded(ctx, value, at, spec.read, ctx, value, at)
     return entries, values

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from collections.abc import Sequence
 
+from . import clock
 from .fields import SERIES, Field
 from .model import WEEKDAYS, Series, Session
 from .reading import Context, shown
@@ -302,3 +304,106 @@ def _nearest_weekday(date: dt.date, weekday: int) -> dt.date:
     after = _next_weekday(date, weekday)
     before = after - dt.timedelta(days=7)
     return before if date - before < after - date else after
+
+
+# -- clock changes -------------------------------------------------------------------------
+
+
+def _dates(days: list[dt.date]) -> str:
+    """'2027-03-14', '2027-03-14 and 2028-03-12', or the first three and how many more."""
+    shown = [str(d) for d in days[:3]]
+    if len(days) > 3:
+        return f"{', '.join(shown)} and {len(days) - 3} later dates"
+    return " and ".join([", ".join(shown[:-1]), shown[-1]]) if len(shown) > 1 else shown[0]
+
+
+def _clocks(change: clock.Change) -> str:
+    if change.kind == clock.GAP:
+        return f"clocks skip from {change.start:%H:%M} to {change.end:%H:%M}"
+    return f"clocks go back from {change.end:%H:%M} to {change.start:%H:%M}"
+
+
+def _reading(zone, local: dt.datetime, change: clock.Change) -> str:
+    start = clock.meant(zone, local)
+    if change.kind == clock.GAP:
+        return f"read as {start:%H:%M} {start.tzname()}, as RFC 5545 says"
+    return f"read as the first {local:%H:%M}, {start.tzname()}, as RFC 5545 says"
+
+
+def clock_changes(
+    ctx: Context, at_node: Value, starts_node: Value, key: str, series: Series
+) -> None:
+    """A weekly slot that falls into a gap or an overlap on some dates: a warning naming them
+    and the instant meant (the feed and the page use that instant). Cancelled and moved
+    sessions are not at the slot, so they do not count.
+
+    The first session (the first one not cancelled, or ``starts``, where the feed that shows
+    cancelled weeks begins) must exist: calendar apps repeat a series from it, and libical
+    (Evolution) then places every later session an hour late."""
+    cancelled = {s.date for s in series.sessions if s.cancelled}
+    first = series.starts
+    while first in cancelled:
+        first += dt.timedelta(days=7)
+    for day in dict.fromkeys((series.starts, first)):
+        local = dt.datetime.combine(day, series.at)
+        change = clock.change_at(series.zone, local)
+        if (
+            change is not None
+            and change.kind == clock.GAP
+            and (series.ends is None or day <= series.ends)
+        ):
+            ctx.error(
+                starts_node,
+                f"{key.rsplit('.', 1)[0]}.starts",
+                f"the series starts with a session at {local:%Y-%m-%d %H:%M}, which does not "
+                f"exist in {series.timezone} ({_clocks(change)} that day)",
+                "start it a week earlier or later: calendar apps repeat a series from its "
+                "first session, and some would place every session an hour late",
+            )
+            return
+    elsewhere = {s.date for s in series.sessions if s.cancelled or s.moved_to}
+    by_kind: dict[str, list[tuple[dt.date, clock.Change]]] = {}
+    for day, change in clock.weekly_slots(series):
+        if day not in elsewhere:
+            by_kind.setdefault(change.kind, []).append((day, change))
+    for kind_name, found in by_kind.items():
+        day, change = found[0]
+        local = dt.datetime.combine(day, series.at)
+        what = "does not exist" if kind_name == clock.GAP else "happens twice"
+        ctx.warn(
+            at_node,
+            key,
+            f"{series.at:%H:%M} {what} on {_dates([d for d, _ in found])} in {series.timezone} "
+            f"({_clocks(change)}); those sessions are {_reading(series.zone, local, change)}",
+            f"to meet at the same time every week, pick a time outside "
+            f"{change.start:%H:%M}-{change.end:%H:%M}",
+        )
+
+
+def clock_time(
+    ctx: Context, node: Value, key: str, zone_name: str, local: dt.datetime, with_date: bool
+) -> bool:
+    """A one-off or moved session's start: an error in a gap (with the next time that exists,
+    written with its date when ``with_date``), a warning in an overlap. False when the time
+    cannot be used."""
+    zone = zoneinfo.ZoneInfo(zone_name)
+    change = clock.change_at(zone, local)
+    if change is None:
+        return True
+    if change.kind == clock.GAP:
+        later = f"{change.end:%Y-%m-%d %H:%M}" if with_date else f"{change.end:%H:%M}"
+        ctx.error(
+            node,
+            key,
+            f"{local:%Y-%m-%d %H:%M} does not exist in {zone_name} ({_clocks(change)} that day)",
+            f'the next time that exists is "{later}"',
+        )
+        return False
+    ctx.warn(
+        node,
+        key,
+        f"{local:%Y-%m-%d %H:%M} happens twice in {zone_name} ({_clocks(change)} that day); "
+        f"the session is {_reading(zone, local, change)}",
+        "pick another time to leave no doubt",
+    )
+    return True

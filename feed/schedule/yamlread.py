@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from . import text as text_policy
 from .problems import Problem
 
 MAX_BYTES = 1024 * 1024
@@ -289,6 +290,12 @@ class _Builder:
                     continue
                 if not quoted and data in _NULLS or tagged_out:
                     data = None
+                elif (bad := text_policy.refused(data)) is not None:
+                    # Checked here, once, for every value and key: no reader sees it.
+                    message, hint = text_policy.describe(bad)
+                    key = self.key_path(data if self.expects_key() else None)
+                    self.problems.append(_problem(self.path, line, column, message, hint, key))
+                    data = text_policy.without_refused(data)
                 value = Value(data, line, column, quoted=quoted)
                 if event.anchor is not None:
                     self.anchors[event.anchor] = (value, 1)
@@ -310,6 +317,16 @@ class _Builder:
                 "YAML aliases (*name) repeat whole values, and these repeat each other; "
                 "write the values out",
             )
+
+    def key_path(self, own: str | None = None) -> str:
+        """The dotted key of the value being read (``own``: the key being read), as readers
+        name it: ``series.weekly.sessions.2024-01-09.topic``; list items share their list's."""
+        parts = [
+            entry[3].text()
+            for entry in self.stack
+            if entry[0].is_map and isinstance(entry[3], Value) and entry[3].is_scalar
+        ]
+        return ".".join([*parts, own] if own is not None else parts)
 
     def expects_key(self) -> bool:
         top = self.stack[-1] if self.stack else None

@@ -3,6 +3,7 @@
 // FullCalendar iCalendar plugin, so tests can compare its view of a feed with other parsers.
 //
 //   node tests/js/expand.mjs FILE.ics FROM TO
+//   node tests/js/expand.mjs --inspect FROM TO FILE.ics...
 //
 // FROM/TO are UTC instants (2026-01-01T00:00:00Z). Prints
 //   {"occurrences": [{start, end, uid, summary, status, recurrence_id}, ...], "errors": [...]}
@@ -10,7 +11,9 @@
 // printed as UTC instants, all-day values as YYYY-MM-DD. Floating times count as UTC (ical.js
 // itself gives them a zero offset in toUnixTime), so the result does not depend on the
 // machine's zone. Parse failures go to "errors" (exit 0) so tests can assert there are none;
-// only a bad command line exits non-zero.
+// only a bad command line exits non-zero. With --inspect, many files are read in one run (a
+// JSON list, one object per file) and each object also has "components": every component in
+// file order with its properties as ical.js decodes them, [name, [[property, [values]], ...]].
 //
 // Expansion follows FullCalendar's iCalendar plugin (6.1.x), which is also how ical.js is
 // meant to be used: VTIMEZONEs of the file are registered with ICAL.TimezoneService (a TZID
@@ -124,14 +127,23 @@ function expandCalendar(vcalendar, from, to, errors) {
   return results;
 }
 
-function main(argv) {
-  if (argv.length !== 3) fail("usage: node expand.mjs FILE.ics FROM TO");
-  const [file, fromArg, toArg] = argv;
-  for (const arg of [fromArg, toArg]) {
-    if (!INSTANT.test(arg)) fail(`not a UTC instant like 2026-01-01T00:00:00Z: ${arg}`);
-  }
-  const from = Date.parse(fromArg) / 1000;
-  const to = Date.parse(toArg) / 1000;
+/** Every component of the parsed file, in order, with its properties as ical.js decodes
+ * them: [name, [[property, [values...]], ...]]. What a client reads, line by line. */
+function inspectComponents(jcal) {
+  const found = [];
+  const walk = (component) => {
+    const properties = component.getAllProperties().map((property) => [
+      property.name.toUpperCase(),
+      property.getValues().map((v) => (typeof v === "string" ? v : String(v))),
+    ]);
+    found.push([component.name.toUpperCase(), properties]);
+    for (const child of component.getAllSubcomponents()) walk(child);
+  };
+  for (const data of jcal) walk(new ICAL.Component(data));
+  return found;
+}
+
+function expandFile(file, from, to, inspect) {
   const bytes = readFileSync(file);
   const errors = [];
   let source;
@@ -142,6 +154,7 @@ function main(argv) {
     source = new TextDecoder("utf-8").decode(bytes);
   }
   let occurrences = [];
+  let components = [];
   try {
     let jcal = ICAL.parse(source);
     // Several top-level components come back as a list of them.
@@ -150,6 +163,7 @@ function main(argv) {
     } else {
       jcal = [jcal];
     }
+    if (inspect) components = inspectComponents(jcal);
     for (const data of jcal) {
       const root = new ICAL.Component(data);
       if (root.name !== "vcalendar") {
@@ -164,7 +178,30 @@ function main(argv) {
   occurrences.sort((a, b) =>
     a.start < b.start ? -1 : a.start > b.start ? 1 : a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0,
   );
-  process.stdout.write(`${JSON.stringify({ occurrences, errors }, null, 1)}\n`);
+  return inspect ? { occurrences, errors, components } : { occurrences, errors };
+}
+
+function window(fromArg, toArg) {
+  for (const arg of [fromArg, toArg]) {
+    if (!INSTANT.test(arg)) fail(`not a UTC instant like 2026-01-01T00:00:00Z: ${arg}`);
+  }
+  return [Date.parse(fromArg) / 1000, Date.parse(toArg) / 1000];
+}
+
+function main(argv) {
+  // --inspect FROM TO FILE...: many files in one run (one Node start for a batch of cases),
+  // each with its components too: [{occurrences, errors, components}, ...].
+  if (argv[0] === "--inspect") {
+    if (argv.length < 3) fail("usage: node expand.mjs --inspect FROM TO FILE.ics...");
+    const [from, to] = window(argv[1], argv[2]);
+    const results = argv.slice(3).map((file) => expandFile(file, from, to, true));
+    process.stdout.write(`${JSON.stringify(results)}\n`);
+    return;
+  }
+  if (argv.length !== 3) fail("usage: node expand.mjs FILE.ics FROM TO");
+  const [file, fromArg, toArg] = argv;
+  const [from, to] = window(fromArg, toArg);
+  process.stdout.write(`${JSON.stringify(expandFile(file, from, to, false), null, 1)}\n`);
 }
 
 main(process.argv.slice(2));

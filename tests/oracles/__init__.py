@@ -16,6 +16,10 @@ generated instance is dropped by ical.js and libical but shown by recurring-ical
 ical.js (like FullCalendar) matches overrides to slots by RECURRENCE-ID alone, ignoring UID.
 Any such disagreement is a feed bug the comparison is meant to catch.
 
+``INSPECTORS`` are the same three parsers for many files at once (one subprocess per batch,
+for property tests), each file's expansion with every component and property the parser found,
+its TEXT decoded as that parser decodes it: an injected line shows as a property nobody wrote.
+
 A missing tool raises ``RuntimeError`` naming the install command: an oracle that
 silently skips would let a broken feed pass.
 """
@@ -32,8 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "INSPECTORS",
     "ORACLES",
     "Expansion",
+    "Inspection",
     "Occurrence",
     "expand_icaljs",
     "expand_libical",
@@ -72,6 +78,22 @@ class Expansion:
 
 Oracle = Callable[[Path, dt.datetime, dt.datetime], Expansion]
 
+# One component as a parser read it: (name, ((property, (value, ...)), ...)), TEXT values
+# decoded as that parser decodes them, in file order.
+Component = tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """An oracle's whole view of a feed: its expansion, and every component and property it
+    found. An injected line shows here as a property (or component) nobody wrote."""
+
+    expansion: Expansion
+    components: tuple[Component, ...]
+
+
+Inspector = Callable[[list[Path], dt.datetime, dt.datetime], list[Inspection]]
+
 
 def _utc(moment: dt.datetime, name: str) -> dt.datetime:
     """Reject naive bounds: guessing their zone would shift the window by hours."""
@@ -108,13 +130,43 @@ def _from_json(payload: str, source: str) -> Expansion:
     """Build an Expansion from the JSON both subprocess oracles print."""
     try:
         data = json.loads(payload)
+    except ValueError as exc:
+        raise RuntimeError(
+            f"{source} printed unexpected output ({exc}): {payload[:500]!r}"
+        ) from exc
+    return _expansion(data, source)
+
+
+def _expansion(data, source: str) -> Expansion:
+    try:
         occurrences = [Occurrence(**item) for item in data["occurrences"]]
         errors = tuple(str(e) for e in data["errors"])
+    except (KeyError, TypeError) as exc:
+        raise RuntimeError(f"{source} printed unexpected output ({exc}): {data!r:.500}") from exc
+    return Expansion(_sorted(occurrences), errors)
+
+
+def _inspections(payload: str, source: str, count: int) -> list[Inspection]:
+    """The Inspections of a batch, from the JSON list both subprocess oracles print."""
+    try:
+        data = json.loads(payload)
+        found = [
+            Inspection(
+                _expansion(item, source),
+                tuple(
+                    (str(name), tuple((str(p), tuple(map(str, v))) for p, v in props))
+                    for name, props in item["components"]
+                ),
+            )
+            for item in data
+        ]
     except (ValueError, KeyError, TypeError) as exc:
         raise RuntimeError(
             f"{source} printed unexpected output ({exc}): {payload[:500]!r}"
         ) from exc
-    return Expansion(_sorted(occurrences), errors)
+    if len(found) != count:
+        raise RuntimeError(f"{source} answered for {len(found)} files of {count}")
+    return found
 
 
 def _run(argv: list[str], source: str, env: Mapping[str, str] | None = None) -> str:
@@ -200,6 +252,40 @@ def expand_recurring_ical_events(ics_path: Path, start: dt.datetime, end: dt.dat
     return Expansion(_sorted(occurrences), tuple(errors))
 
 
+def _icalendar_values(value) -> tuple[str, ...]:
+    """A property value as icalendar decodes it (TEXT unescaped, CATEGORIES split)."""
+    if hasattr(value, "cats"):
+        return tuple(str(c) for c in value.cats)
+    if isinstance(value, str):
+        return (str(value),)
+    written = value.to_ical()
+    return (written.decode() if isinstance(written, bytes) else str(written),)
+
+
+def inspect_recurring_ical_events(
+    paths: list[Path], start: dt.datetime, end: dt.datetime
+) -> list[Inspection]:
+    """recurring-ical-events' expansion and icalendar's components, file by file."""
+    import icalendar
+
+    found = []
+    for path in paths:
+        calendar = icalendar.Calendar.from_ical(Path(path).read_bytes())
+        components = tuple(
+            (
+                component.name,
+                tuple(
+                    (name, _icalendar_values(value))
+                    for name, value in component.property_items(recursive=False, sorted=False)
+                    if name not in ("BEGIN", "END")
+                ),
+            )
+            for component in calendar.walk()
+        )
+        found.append(Inspection(expand_recurring_ical_events(path, start, end), components))
+    return found
+
+
 def _require_icaljs() -> str:
     """Path of node, after checking that the pinned ical.js is installed next to expand.mjs."""
     node = shutil.which("node")
@@ -235,6 +321,14 @@ def expand_icaljs(ics_path: Path, start: dt.datetime, end: dt.datetime) -> Expan
     return _from_json(_run(argv, "ical.js oracle"), "ical.js oracle")
 
 
+def inspect_icaljs(paths: list[Path], start: dt.datetime, end: dt.datetime) -> list[Inspection]:
+    """ical.js' expansion and components of many files, in one Node run."""
+    node = _require_icaljs()
+    window = [_instant(_utc(start, "start")), _instant(_utc(end, "end"))]
+    argv = [node, str(EXPAND_MJS), "--inspect", *window, *map(str, paths)]
+    return _inspections(_run(argv, "ical.js oracle"), "ical.js oracle", len(paths))
+
+
 def _require_libical() -> None:
     install = "apt-get install -y python3 python3-gi gir1.2-ical-3.0"
     if not SYSTEM_PYTHON.is_file():
@@ -262,8 +356,26 @@ def expand_libical(ics_path: Path, start: dt.datetime, end: dt.datetime) -> Expa
     return _from_json(_run(argv, "libical oracle", env=env), "libical oracle")
 
 
+def inspect_libical(paths: list[Path], start: dt.datetime, end: dt.datetime) -> list[Inspection]:
+    """libical's expansion and components of many files, in one run of the system Python."""
+    _require_libical()
+    window = [_instant(_utc(start, "start")), _instant(_utc(end, "end"))]
+    argv = [str(SYSTEM_PYTHON), str(LIBICAL_SCRIPT), "--inspect", *window, *map(str, paths)]
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}
+    }
+    return _inspections(_run(argv, "libical oracle", env=env), "libical oracle", len(paths))
+
+
 ORACLES: dict[str, Oracle] = {
     "recurring-ical-events": expand_recurring_ical_events,
     "ical.js": expand_icaljs,
     "libical": expand_libical,
+}
+
+# The same three parsers, for many files per run (property tests batch their cases).
+INSPECTORS: dict[str, Inspector] = {
+    "recurring-ical-events": inspect_recurring_ical_events,
+    "ical.js": inspect_icaljs,
+    "libical": inspect_libical,
 }

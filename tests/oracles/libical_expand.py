@@ -2,6 +2,7 @@
 """Test oracle: expand an .ics file with libical 3 (Evolution's parser) through ICalGLib.
 
 Usage: /usr/bin/python3 tests/oracles/libical_expand.py FILE.ics FROM TO
+       /usr/bin/python3 tests/oracles/libical_expand.py --inspect FROM TO FILE.ics...
 
 Run it with Debian's interpreter, not a venv: ICalGLib comes from the system packages
 ``python3-gi`` and ``gir1.2-ical-3.0``. FROM/TO are UTC instants (2026-01-01T00:00:00Z).
@@ -18,6 +19,9 @@ libical has no override handling of its own, so the merge is done here the way E
 does it: ``foreach_recurrence`` yields the master's slots (RRULE, RDATE, EXDATE applied),
 and an override replaces the slot whose UTC instant equals its RECURRENCE-ID, whose TZID is
 resolved through the calendar's VTIMEZONE. Overrides that match no slot are dropped.
+With --inspect, many files are read in one run (a JSON list, one object per file), and each
+object also has "components": every component in order with its properties as libical decodes
+them (TEXT unescaped, anything else as written).
 Exit status: 0 with JSON (even for a broken feed), 2 for a bad command line, 3 when
 ICalGLib is missing.
 """
@@ -217,11 +221,57 @@ def window_epoch(value: str) -> int:
     return int(dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").timestamp())
 
 
+def property_values(prop) -> list[str]:
+    """A property's value as libical decodes it: TEXT unescaped, anything else as written.
+    (Kinds newer than the GObject binding's enums raise on isa(): those count as written.)"""
+    value = prop.get_value()
+    try:
+        text = value is not None and value.isa() == I.ValueKind.TEXT_VALUE
+    except ValueError:
+        text = False
+    if text:
+        return [value.get_text() or ""]
+    return [prop.get_value_as_string() or ""]
+
+
+def property_name(prop) -> str:
+    return prop.get_property_name() or "?"
+
+
+def inspect_components(comp) -> list:
+    """Every component in order, with its properties as libical decodes them."""
+    found = [
+        [
+            I.Component.kind_to_string(comp.isa()),
+            [
+                [property_name(p), property_values(p)]
+                for p in properties(comp, I.PropertyKind.ANY_PROPERTY)
+            ],
+        ]
+    ]
+    for child in children(comp, I.ComponentKind.ANY_COMPONENT):
+        found += inspect_components(child)
+    return found
+
+
 def main(argv: list[str]) -> int:
+    # --inspect FROM TO FILE...: many files in one run, each with its components too.
+    if argv[:1] == ["--inspect"] and len(argv) >= 3:
+        start, end = parse_instant(argv[1]), parse_instant(argv[2])
+        results = [expand_file(path, start, end, inspect=True) for path in argv[3:]]
+        json.dump(results, sys.stdout)
+        sys.stdout.write("\n")
+        return 0
     if len(argv) != 3:
         sys.stderr.write("usage: libical_expand.py FILE.ics FROM TO\n")
         return 2
     path, start, end = argv[0], parse_instant(argv[1]), parse_instant(argv[2])
+    json.dump(expand_file(path, start, end), sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+def expand_file(path: str, start: int, end: int, inspect: bool = False) -> dict:
     with open(path, "rb") as handle:
         raw = handle.read()
     errors: list[str] = []
@@ -231,11 +281,14 @@ def main(argv: list[str]) -> int:
         errors.append(f"not valid UTF-8: {exc}")
         text = raw.decode("utf-8", errors="replace")
     occurrences: list[dict] = []
+    components: list = []
     root = I.Component.new_from_string(text)
     if root is None:
         errors.append("libical could not parse the file at all")
     else:
         errors += lic_errors(root)
+        if inspect:
+            components = inspect_components(root)
         if root.isa() == I.ComponentKind.VCALENDAR_COMPONENT:
             calendars = [root]
         else:
@@ -247,9 +300,10 @@ def main(argv: list[str]) -> int:
         for cal in calendars:
             occurrences += expand_calendar(cal, start, end)
     occurrences.sort(key=lambda o: (o["start"], o["uid"]))
-    json.dump({"occurrences": occurrences, "errors": errors}, sys.stdout, indent=1)
-    sys.stdout.write("\n")
-    return 0
+    result = {"occurrences": occurrences, "errors": errors}
+    if inspect:
+        result["components"] = components
+    return result
 
 
 if __name__ == "__main__":
