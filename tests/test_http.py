@@ -1,7 +1,7 @@
 """HTTP semantics for clients that poll forever: validators, 304s, gzip, caching and CORS.
 
 See docs/clients.md (R20-R27) for the evidence behind each rule. Most tests use Flask's
-test client; the last few repeat the essentials through a real gunicorn (tests/servers.py).
+test client; the last few repeat the essentials through the real app server (tests/servers.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import icalendar
 import pytest
 
 from feed import create_app, ical, publish
-from servers import gunicorn
+from servers import app_server
 
 SCHEDULES = Path(__file__).parent / "schedules"
 FEEDS = {
@@ -351,14 +351,14 @@ def test_last_modified_survives_a_restart_and_is_not_the_process_start(
     assert second.headers["ETag"] == first.headers["ETag"]
 
 
-# Through a real gunicorn: what a proxy or client sees on the wire.
+# Through the real app server: what a proxy or client sees on the wire.
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("served")
     shutil.copy(SCHEDULES / "small.yaml", folder / "schedule.yaml")
-    with gunicorn(folder / "schedule.yaml", workers=2, threads=2) as base:
+    with app_server(folder / "schedule.yaml", workers=2, threads=2) as base:
         yield base.removeprefix("http://")
 
 
@@ -367,48 +367,50 @@ def fetch(host: str, method: str, url: str, headers: dict[str, str] | None = Non
     try:
         connection.request(method, url, headers=headers or {})
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        # Header names are case-insensitive (HTTP/2-style servers send them in lower case).
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        return response.status, headers, response.read()
     finally:
         connection.close()
 
 
-def test_gunicorn_serves_one_etag_from_every_worker_and_304s_without_body(server):
+def test_the_server_serves_one_etag_from_every_worker_and_304s_without_body(server):
     seen = set()
     for _ in range(12):  # new connections, so both workers answer
         status, headers, body = fetch(server, "GET", "/calendar.ics")
         assert status == 200
-        assert headers["ETag"] == etag_of(body)
-        seen.add((headers["ETag"], headers["Last-Modified"]))
+        assert headers["etag"] == etag_of(body)
+        seen.add((headers["etag"], headers["last-modified"]))
     assert len(seen) == 1
     etag, last_modified = seen.pop()
     status, headers, body = fetch(server, "GET", "/calendar.ics", {"If-None-Match": etag})
     assert (status, body) == (304, b"")
-    assert headers["ETag"] == etag
+    assert headers["etag"] == etag
     status, _, body = fetch(server, "GET", "/calendar.ics", {"If-Modified-Since": last_modified})
     assert (status, body) == (304, b"")
 
 
-def test_gunicorn_head_gzip_and_an_unknown_bot(server):
+def test_the_server_head_gzip_and_an_unknown_bot(server):
     status, headers, body = fetch(server, "HEAD", "/series/weekly.ics")
     assert status == 200 and body == b""
-    length = int(headers["Content-Length"])
+    length = int(headers["content-length"])
     status, headers, body = fetch(
         server, "GET", "/series/weekly.ics", {"User-Agent": "Google-Calendar-Importer"}
     )
     assert status == 200 and len(body) == length
-    assert headers["Content-Type"] == "text/calendar; charset=utf-8"
-    assert headers["Access-Control-Allow-Origin"] == "*"
-    assert headers["Content-Disposition"] == 'inline; filename="weekly.ics"'
+    assert headers["content-type"] == "text/calendar; charset=utf-8"
+    assert headers["access-control-allow-origin"] == "*"
+    assert headers["content-disposition"] == 'inline; filename="weekly.ics"'
     status, headers, zipped = fetch(
         server, "GET", "/series/weekly.ics", {"Accept-Encoding": "gzip"}
     )
-    assert headers["Content-Encoding"] == "gzip"
+    assert headers["content-encoding"] == "gzip"
     assert gzip.decompress(zipped) == body
 
 
-def test_gunicorn_errors_are_plain_and_never_500(server):
+def test_the_server_errors_are_plain_and_never_500(server):
     status, headers, body = fetch(server, "GET", "/series/nope.ics")
-    assert status == 404 and headers["Content-Type"].startswith("text/plain")
+    assert status == 404 and headers["content-type"].startswith("text/plain")
     assert b"weekly" in body
     status, headers, _ = fetch(server, "GET", "/calendar.ics?cancelled=%ff")
-    assert status == 400 and headers["Content-Type"].startswith("text/plain")
+    assert status == 400 and headers["content-type"].startswith("text/plain")
