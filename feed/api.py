@@ -8,12 +8,15 @@ import datetime as dt
 from flask import Blueprint, abort, redirect, request
 
 from . import http, jsonfeed, occurrences
+from .pages import SHORT_SECONDS, fresh_until
 from .publish import JSON, Document
 from .schedule import Schedule
 from .web import (
+    NEXT_DAYS,
     known_series,
     local_today,
     next_or_404,
+    now,
     parse_day,
     parse_limit,
     parse_tag,
@@ -93,21 +96,31 @@ def sessions_json():
 @bp.get("/next")
 @bp.get("/next.json")
 def next_json():
-    """The next session that is not cancelled (a running one counts until it ends)."""
+    """The live session, or else the next one that is not cancelled: the same object as in
+    /sessions.json, with ``state`` ("live", "soon" or "next") and ``live``. Caches may keep
+    it until the state changes."""
     current = version()
-    found = next_or_404(current)
+    instant = now()
+    moment = occurrences.live_or_next(current.schedule, instant, False, NEXT_DAYS)
+    if moment.session is None:
+        abort(404, f"No upcoming session in the next {NEXT_DAYS} days.")
+    found = moment.session
     base = public_base(current.schedule)
 
     def build() -> Document:
-        body = jsonfeed.render_one(current.schedule, found, base)
-        return Document(body, JSON, current.last_modified)
+        data = jsonfeed.session(current.schedule, found, base)
+        data |= {"state": moment.state, "live": moment.live}
+        return Document(jsonfeed.dumps(data), JSON, current.last_modified)
 
-    return send(current.document(("next.json", found.key, base), build), short_lived=True)
+    document = current.document(("next.json", found.key, moment.state, base), build)
+    return fresh_until(send(document, short_lived=True), instant, moment.until, SHORT_SECONDS)
 
 
 @bp.get("/join")
 def join():
-    """A stable short link to the next session's join link, for chat topics and slides."""
+    """A stable short link to the live or next session's join link, for chat topics and
+    slides. Never stored: the redirect must change the moment a session ends, and a static
+    host's copy of it (nginx.conf) must not outlive the build."""
     found = next_or_404(version(), need_join=True)
     response = redirect(found.join, code=302)
     response.headers["Cache-Control"] = http.NO_STORE

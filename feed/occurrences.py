@@ -162,21 +162,100 @@ def on(series: Series, day: dt.date) -> Occurrence | None:
     return one_off(series, entry) if entry else None
 
 
+def starts_at(occurrence: Occurrence) -> dt.datetime:
+    """The instant an occurrence starts: all-day events start at midnight where they happen."""
+    start = occurrence.start
+    if isinstance(start, dt.datetime):
+        return start
+    return dt.datetime.combine(start, dt.time(), tzinfo=occurrence.series.zone)
+
+
+def ends_at(occurrence: Occurrence) -> dt.datetime:
+    """The instant an occurrence ends: all-day events end at midnight where they happen."""
+    end = occurrence.end
+    if isinstance(end, dt.datetime):
+        return end
+    return dt.datetime.combine(end, dt.time(), tzinfo=occurrence.series.zone)
+
+
+# Join is offered this long before a session starts: people join a little early.
+SOON = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """What the clock rule says at an instant: the session that is live, or else the next one,
+    and the instants this answer holds between (for caches and Last-Modified).
+
+    A session is live from its start to its end; then the one after it is next. ``soon``: it
+    starts within :data:`SOON`. ``since`` is when the answer began to hold (None when that is
+    further back than the window looked at); ``until`` is when it changes (None: nothing
+    coming)."""
+
+    session: Occurrence | None
+    live: bool = False
+    soon: bool = False
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    @property
+    def state(self) -> str:
+        """ "live", "soon", "next" or "none": what a page shows, and part of its cache key."""
+        if self.session is None:
+            return "none"
+        return "live" if self.live else "soon" if self.soon else "next"
+
+
+def live_or_next(
+    schedule: Schedule, instant: dt.datetime, need_join: bool = False, horizon_days: int = 366
+) -> Moment:
+    """The first session not cancelled that has not ended at instant: live if it has started."""
+    today = instant.astimezone(ZoneInfo(schedule.timezone)).date()
+    found = between(schedule, today - dt.timedelta(days=2), today + dt.timedelta(days=horizon_days))
+    since = None
+    for occurrence in found:
+        if occurrence.cancelled or (need_join and not occurrence.join):
+            continue
+        start, end = starts_at(occurrence), ends_at(occurrence)
+        if end <= instant:
+            since = end if since is None else max(since, end)
+            continue
+        if start <= instant:
+            return Moment(occurrence, live=True, since=_later(since, start), until=end)
+        if start - SOON <= instant:
+            return Moment(occurrence, soon=True, since=_later(since, start - SOON), until=start)
+        return Moment(occurrence, since=since, until=start - SOON)
+    return Moment(None, since=since)
+
+
+def clock_span(schedule: Schedule, instant: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The span around instant in which nothing the page and the widget show by the clock
+    changes: no session starts, ends or comes within :data:`SOON` of its start, and the date
+    where the meeting is stays the same. Pages are cached for it, and dated by its start."""
+    zone = ZoneInfo(schedule.timezone)
+    today = instant.astimezone(zone).date()
+    since = dt.datetime.combine(today, dt.time(), tzinfo=zone)
+    until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    for occurrence in between(schedule, today - dt.timedelta(days=2), today + dt.timedelta(days=1)):
+        start, end = starts_at(occurrence), ends_at(occurrence)
+        changes = (end,) if occurrence.cancelled else (start - SOON, start, end)
+        for change in changes:
+            if change <= instant:
+                since = max(since, change)
+            else:
+                until = min(until, change)
+    return since, until
+
+
+def _later(first: dt.datetime | None, second: dt.datetime) -> dt.datetime:
+    return second if first is None else max(first, second)
+
+
 def next_session(
     schedule: Schedule, instant: dt.datetime, need_join: bool = False, horizon_days: int = 366
 ) -> Occurrence | None:
     """The first session not cancelled that has not ended at instant (a running one counts)."""
-    today = instant.astimezone(ZoneInfo(schedule.timezone)).date()
-    found = between(schedule, today - dt.timedelta(days=1), today + dt.timedelta(days=horizon_days))
-    for occurrence in found:
-        if occurrence.cancelled or (need_join and not occurrence.join):
-            continue
-        end = occurrence.end
-        if not isinstance(end, dt.datetime):  # all-day: ends at midnight where it happens
-            end = dt.datetime.combine(end, dt.time(), tzinfo=occurrence.series.zone)
-        if end > instant:
-            return occurrence
-    return None
+    return live_or_next(schedule, instant, need_join, horizon_days).session
 
 
 def _utc(value: dt.datetime | dt.date) -> dt.datetime:

@@ -1,12 +1,19 @@
-"""What the page and the widget show: plain functions of (schedule, date, base URL) that
-build the templates' values. No request, no clock: the routes in :mod:`feed.pages` pass both."""
+"""What the page and the widget show: plain functions of (schedule, date, site) that build the
+templates' values. No request, no clock: the routes in :mod:`feed.pages` pass both.
+
+Every link is built by :class:`Site`, from the public address, so a site served under a path
+(https://owner.github.io/repo) keeps it in every link, and a static export links to its files.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote, urlencode
+import json
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from . import ical, jsonfeed, occurrences
 from .occurrences import Occurrence
@@ -22,15 +29,127 @@ ZONE_LABELS = {
 UPCOMING_DAYS = 366  # the page lists dated sessions this far ahead
 UPCOMING_PLAIN = 6  # ... and at least this many weeks, with or without a topic
 EMBED_DEFAULT = 5  # sessions the widget shows unless asked for another number
+EMBED_MAX = 20
+# A static export's widget holds this many more sessions than it can show, so it still has
+# enough after the browser drops those that ended since the build.
+EMBED_SPARE = 20
 GOOGLE_DETAILS_MAX = 1500  # long URLs fail in some browsers; the .ics link has everything
+
+# Feed variants as paths, the same on the app and on a static export (whose host ignores query
+# strings): /tags/<tag>.ics is ?tag=<tag>, /with-cancelled/... is ?cancelled=show and
+# /expanded/... is ?expand=utc. Series ids and tags are lowercase letters, digits and hyphens,
+# so these names cannot clash with them.
+WITH_CANCELLED = "/with-cancelled"
+EXPANDED = "/expanded"
+
+
+@dataclass(frozen=True)
+class FeedVariant:
+    """One feed: every series, one series or one tag; cancelled weeks shown; expanded in UTC."""
+
+    series: str | None = None
+    tag: str | None = None
+    cancelled: bool = False
+    expanded: bool = False
+
+    @property
+    def path(self) -> str:
+        if self.series is not None:
+            name = f"/series/{self.series}.ics"
+        elif self.tag is not None:
+            name = f"/tags/{self.tag}.ics"
+        else:
+            name = "/calendar.ics"
+        return (
+            (EXPANDED if self.expanded else "") + (WITH_CANCELLED if self.cancelled else "") + name
+        )
+
+    @classmethod
+    def from_path(cls, path: str) -> FeedVariant | None:
+        """The variant a path names (the inverse of :attr:`path`), or None."""
+        expanded = path.startswith(EXPANDED + "/")
+        path = path[len(EXPANDED) :] if expanded else path
+        cancelled = path.startswith(WITH_CANCELLED + "/")
+        path = path[len(WITH_CANCELLED) :] if cancelled else path
+        if path == "/calendar.ics":
+            return cls(cancelled=cancelled, expanded=expanded)
+        for prefix, field in (("/series/", "series"), ("/tags/", "tag")):
+            name = path[len(prefix) : -len(".ics")]
+            if path.startswith(prefix) and path.endswith(".ics") and name and "/" not in name:
+                return cls(**{field: name}, cancelled=cancelled, expanded=expanded)
+        return None
+
+
+def feed_variants(schedule: Schedule) -> list[FeedVariant]:
+    """Every feed a static export holds: each of every series, each series and each declared
+    tag, plain, with cancelled weeks, expanded, and both."""
+    bases = [FeedVariant()]
+    bases += [FeedVariant(series=s.id) for s in schedule.series]
+    bases += [FeedVariant(tag=tag) for tag in schedule.tag_names]
+    return [
+        FeedVariant(b.series, b.tag, cancelled, expanded)
+        for b in bases
+        for expanded in (False, True)
+        for cancelled in (False, True)
+    ]
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where links point.
+
+    ``base`` is the public address without a trailing slash (https://cloud2030.org,
+    https://owner.github.io/repo), the address a loopback request was sent to (development), or
+    only the app's mount path ("" at the root) when no address is known: links are then relative
+    and nothing that needs an absolute address (subscribe buttons, the QR code) is offered.
+    ``static``: a static export, whose pages link to its files (embed.html, join.html) rather
+    than to the app's routes, and compute what depends on the clock in the browser.
+    """
+
+    base: str
+    static: bool = False
+
+    @property
+    def absolute(self) -> bool:
+        return "://" in self.base
+
+    @property
+    def root(self) -> str:
+        """The path of the site ("" or "/repo"), for its own assets and pages: they then load
+        from whatever host name the page was opened with."""
+        return urlsplit(self.base).path if self.absolute else self.base
+
+    def url(self, path: str) -> str:
+        """The address of a path of the site (path starts with "/"), to share or subscribe to."""
+        return self.base + path
+
+    def local(self, path: str) -> str:
+        return self.root + path
+
+    def page(self) -> str:
+        return self.url("/")
+
+    def feed(self, variant: FeedVariant | None = None) -> str:
+        return self.url((variant or FeedVariant()).path)
+
+    def embed(self, limit: int = EMBED_DEFAULT) -> str:
+        return self.url(("/embed.html" if self.static else "/embed") + f"?limit={limit}")
+
+    def join(self) -> str:
+        return self.url("/join.html" if self.static else "/join")
+
+    def session(self, occurrence: Occurrence) -> str:
+        """The page of one session, /sessions/<series>/<date of its regular slot>; a file of
+        that name with .html on a static export (hosts serve files by their names)."""
+        return self.url(session_page_path(occurrence.key, self.static))
+
+
+def session_page_path(key: str, static: bool = False) -> str:
+    return f"/sessions/{key}" + (".html" if static else "")
 
 
 def zone_label(name: str) -> str:
     return ZONE_LABELS.get(name, name)
-
-
-def feed_url(base: str) -> str:
-    return base + "/calendar.ics"
 
 
 def subscribe_links(name: str, feed: str) -> dict[str, str]:
@@ -65,8 +184,39 @@ def google_add_link(occurrence: Occurrence) -> str:
     return "https://calendar.google.com/calendar/render?" + query
 
 
+def outlook_add_link(occurrence: Occurrence) -> str:
+    """Outlook.com's "add this event" link (undocumented, like its subscribe link: R26)."""
+    if occurrence.all_day:
+        start, end = occurrence.start.isoformat(), occurrence.end.isoformat()
+    else:
+        start, end = (
+            t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            for t in (occurrence.start, occurrence.end)
+        )
+    params = {
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+        "subject": occurrence.title,
+        "startdt": start,
+        "enddt": end,
+        "body": ical.description(occurrence)[:GOOGLE_DETAILS_MAX],
+    }
+    if occurrence.all_day:
+        params["allday"] = "true"
+    if occurrence.join:
+        params["location"] = occurrence.join
+    query = urlencode(params, safe="/:", quote_via=quote)
+    return "https://outlook.live.com/calendar/0/deeplink/compose?" + query
+
+
 def long_date(day: dt.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def short_date(day: dt.date, year: int | None = None) -> str:
+    """'Tue 3 Mar', with the year when it is not ``year`` (this year)."""
+    text = f"{day:%a} {day.day} {day:%b}"
+    return text if day.year == year else f"{text} {day.year}"
 
 
 def when(series: Series) -> str:
@@ -74,10 +224,37 @@ def when(series: Series) -> str:
     return f"{WEEKDAYS[series.weekday].title()}s {series.at:%H:%M} {zone_label(series.timezone)}"
 
 
-def session_view(occurrence: Occurrence, base: str, names: dict[str, str]) -> dict:
-    """What the templates show for one occurrence (all text is escaped by the templates)."""
+def utc_offset(moment: dt.datetime) -> str:
+    """'UTC−7', 'UTC+5:30': the offset people can convert from without JavaScript."""
+    minutes = int(moment.utcoffset().total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def ends_utc(occurrence: Occurrence) -> str:
+    """When an occurrence ends, in UTC: all-day events end at midnight where they happen."""
+    return _utc_text(occurrences.ends_at(occurrence))
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def session_view(
+    occurrence: Occurrence,
+    site: Site,
+    names: dict[str, str],
+    instant: dt.datetime | None = None,
+) -> dict:
+    """What the templates show for one occurrence (all text is escaped by the templates).
+
+    Times are in the meeting's zone with their UTC offset, the form that needs no script;
+    ``start_utc``/``end_utc`` let the browser show them in the visitor's zone instead.
+    ``instant`` (now) decides whether the session is live or over."""
     entry = occurrence.session
     label = zone_label(occurrence.series.timezone)
+    year = instant.astimezone(occurrence.series.zone).year if instant else None
     if occurrence.all_day:
         last = occurrence.end - dt.timedelta(days=1)
         day = long_date(occurrence.start)
@@ -85,8 +262,11 @@ def session_view(occurrence: Occurrence, base: str, names: dict[str, str]) -> di
         utc = None
     else:
         day = long_date(occurrence.date)
-        time = f"{occurrence.start:%H:%M}–{occurrence.end:%H:%M} {label}"
-        utc = occurrence.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        offset = utc_offset(occurrence.start)
+        time = f"{occurrence.start:%H:%M}–{occurrence.end:%H:%M} {label} ({offset})"
+        utc = _utc_text(occurrence.start)
+    started = instant is not None and occurrences.starts_at(occurrence) <= instant
+    ended = instant is not None and occurrences.ends_at(occurrence) <= instant
     return {
         "key": occurrence.key,
         "id": "s-" + occurrence.key.replace("/", "-"),
@@ -94,12 +274,16 @@ def session_view(occurrence: Occurrence, base: str, names: dict[str, str]) -> di
         "weekly": occurrence.series.weekly,
         "date": occurrence.date.isoformat(),
         "day": day,
-        "short_day": f"{occurrence.date:%a} {occurrence.date.day} {occurrence.date:%b}",
+        "short_day": short_date(occurrence.date, year),
         "time": time,
         "utc": utc,
+        "ends": ends_utc(occurrence),
         "zone": occurrence.series.timezone,
+        "zone_label": label,
         "topic": occurrence.topic,
         "title": occurrence.title,
+        "heading": occurrence.topic
+        or ("Topic to be announced" if occurrence.series.weekly else occurrence.series.title),
         "agenda": entry.agenda if entry else (),
         "notes": entry.notes if entry else (),
         **details(entry),
@@ -108,8 +292,12 @@ def session_view(occurrence: Occurrence, base: str, names: dict[str, str]) -> di
         "reason": entry.reason if entry else None,
         "moved_from": long_date(occurrence.slot.date()) if occurrence.moved else None,
         "join": occurrence.join,
-        "ics": jsonfeed.session_path(occurrence),
+        "live": started and not ended and not occurrence.cancelled,
+        "ended": ended,
+        "page": site.session(occurrence),
+        "ics": site.url(jsonfeed.session_path(occurrence)),
         "google": google_add_link(occurrence),
+        "outlook": outlook_add_link(occurrence),
     }
 
 
@@ -126,66 +314,196 @@ def details(entry: Session | None) -> dict:
     }
 
 
-def upcoming(schedule: Schedule, today: dt.date) -> list[Occurrence]:
-    """Sessions from today on: the next few weeks, plus every later one the organizers wrote
-    something for (up to a year ahead)."""
-    found = occurrences.between(schedule, today, today + dt.timedelta(days=UPCOMING_DAYS))
+def upcoming(schedule: Schedule, instant: dt.datetime) -> list[Occurrence]:
+    """Sessions that have not ended: the next few weeks, plus every later one the organizers
+    wrote something for (up to a year ahead)."""
+    today = instant.astimezone(ZoneInfo(schedule.timezone)).date()
+    found = occurrences.between(
+        schedule, today - dt.timedelta(days=1), today + dt.timedelta(days=UPCOMING_DAYS)
+    )
+    found = [o for o in found if occurrences.ends_at(o) > instant]
     return [o for i, o in enumerate(found) if i < UPCOMING_PLAIN or o.session is not None]
 
 
-def embedded(schedule: Schedule, today: dt.date, base: str, limit: int) -> dict:
-    """Everything embed.html shows: the next ``limit`` sessions from today, compact."""
+def embedded(schedule: Schedule, instant: dt.datetime, site: Site, limit: int) -> dict:
+    """Everything embed.html shows: the next ``limit`` sessions that have not ended, compact.
+    A static export holds spare ones, hidden, for the browser to show as earlier ones end."""
     names = schedule.tag_names
-    found = occurrences.between(schedule, today, today + dt.timedelta(days=UPCOMING_DAYS))
+    today = instant.astimezone(ZoneInfo(schedule.timezone)).date()
+    found = occurrences.between(
+        schedule, today - dt.timedelta(days=1), today + dt.timedelta(days=UPCOMING_DAYS)
+    )
+    found = [o for o in found if occurrences.ends_at(o) > instant]
+    count = EMBED_MAX + EMBED_SPARE if site.static else limit
     return {
         "schedule": schedule,
-        "sessions": [session_view(o, base, names) for o in found[:limit]],
-        "base": base,
+        "sessions": [session_view(o, site, names, instant) for o in found[:count]],
+        "shown": limit,
+        "site": site,
     }
 
 
-def archive(schedule: Schedule, today: dt.date) -> list[tuple[int, list[Occurrence]]]:
+def archive(schedule: Schedule, instant: dt.datetime) -> list[tuple[int, list[Occurrence]]]:
     """Past sessions with something written about them, by year, most recent first."""
     dates = [s.date for series in schedule.series for s in series.sessions]
     dates += [s.starts for s in schedule.series if s.starts]
     if not dates:
         return []
-    past = occurrences.between(schedule, min(dates), today - dt.timedelta(days=1))
+    today = instant.astimezone(ZoneInfo(schedule.timezone)).date()
+    past = occurrences.between(schedule, min(dates), today)
     years: dict[int, list[Occurrence]] = {}
     for o in reversed(past):
-        if o.session is not None:
+        if o.session is not None and occurrences.ends_at(o) <= instant:
             years.setdefault(o.date.year, []).append(o)
     return list(years.items())
 
 
-def page_context(schedule: Schedule, today: dt.date, base: str) -> dict:
-    """Everything index.html shows, for the given date and public base URL."""
+def hero(moment: occurrences.Moment, site: Site, names: dict[str, str], instant) -> dict | None:
+    """The live or next session as the first screen shows it, with the clock rule's state."""
+    if moment.session is None:
+        return None
+    return {**session_view(moment.session, site, names, instant), "state": moment.state}
+
+
+def page_context(schedule: Schedule, instant: dt.datetime, site: Site) -> dict:
+    """Everything index.html shows, at the given instant and for the given site."""
     names = schedule.tag_names
-    coming = upcoming(schedule, today)
-    following = next((o for o in coming if not o.cancelled), None)
+    today = instant.astimezone(ZoneInfo(schedule.timezone)).date()
+    coming = upcoming(schedule, instant)
+    moment = occurrences.live_or_next(schedule, instant)
     weekly = [s for s in schedule.series if s.weekly and (s.ends is None or s.ends >= today)]
-    feed = feed_url(base)
+    feed = site.feed()
     return {
         "schedule": schedule,
         "page": schedule.page,
+        "site": site,
         "weekly": [(s, when(s)) for s in weekly],
-        "next": session_view(following, base, names) if following else None,
-        "upcoming": [session_view(o, base, names) for o in coming],
+        "next": hero(moment, site, names, instant),
+        "upcoming": [session_view(o, site, names, instant) for o in coming],
         "archive": [
-            (year, [session_view(o, base, names) for o in found])
-            for year, found in archive(schedule, today)
+            (year, [session_view(o, site, names, instant) for o in found])
+            for year, found in archive(schedule, instant)
         ],
-        "subscribe": subscribe_links(schedule.name, feed),
-        "series_feeds": [(s, f"{base}/series/{s.id}.ics") for s in schedule.series],
-        "tag_feeds": [(label, f"{feed}?tag={quote(tag)}") for tag, label in schedule.tags],
-        "base": base,
-        "embed_snippet": embed_snippet(schedule, base),
+        "subscribe": subscribe_links(schedule.name, feed) if site.absolute else None,
+        "feed": feed,
+        "feeds": feed_list(schedule, site),
+        "expanded": site.feed(FeedVariant(expanded=True)),
+        "embed_snippet": embed_snippet(schedule, site),
+        "fullcalendar_snippet": fullcalendar_snippet(site),
     }
 
 
-def embed_snippet(schedule: Schedule, base: str) -> str:
+def session_context(
+    schedule: Schedule, occurrence: Occurrence, instant: dt.datetime, site: Site
+) -> dict:
+    """Everything session.html shows: one session, its preview tags and its Event data."""
+    view = session_view(occurrence, site, schedule.tag_names, instant)
+    summary = view["time"] if occurrence.all_day else f"{view['day']}, {view['time']}"
+    if occurrence.cancelled:
+        summary = f"Cancelled: {view['day']}" + (f" ({view['reason']})" if view["reason"] else "")
+    return {
+        "schedule": schedule,
+        "site": site,
+        "s": view,
+        "description": f"{summary}. {schedule.name}.",
+        "json_ld": json_ld(schedule, occurrence, view, site),
+    }
+
+
+def json_ld(schedule: Schedule, occurrence: Occurrence, view: dict, site: Site) -> Markup:
+    """schema.org Event data for search engines and link previews, ready for a
+    <script type="application/ld+json"> (the characters that could end it are escaped)."""
+    if occurrence.all_day:
+        start, end = (
+            occurrence.start.isoformat(),
+            (occurrence.end - dt.timedelta(days=1)).isoformat(),
+        )
+    else:
+        start, end = occurrence.start.isoformat(), occurrence.end.isoformat()
+    status = "EventScheduled"
+    if occurrence.cancelled:
+        status = "EventCancelled"
+    elif occurrence.moved:
+        status = "EventRescheduled"
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": occurrence.title,
+        "startDate": start,
+        "endDate": end,
+        "eventAttendanceMode": "https://schema.org/OnlineEventAttendanceMode",
+        "eventStatus": f"https://schema.org/{status}",
+        "location": {
+            "@type": "VirtualLocation",
+            # A cancelled week has no meeting to join: its page says what happened.
+            "url": (None if occurrence.cancelled else occurrence.join) or view["page"],
+        },
+        "description": ical.description(occurrence),
+        "organizer": {"@type": "Organization", "name": schedule.name, "url": site.page()},
+        "isAccessibleForFree": True,
+        "url": view["page"],
+    }
+    if occurrence.moved:
+        data["previousStartDate"] = weekly_slot(occurrence).isoformat()
+    speaker = occurrence.session.speaker if occurrence.session else None
+    if speaker:
+        data["performer"] = {"@type": "Person", "name": speaker}
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escaped)
+    return Markup(text)
+
+
+def weekly_slot(occurrence: Occurrence) -> dt.datetime:
+    """The regular start of a moved weekly session, in its zone."""
+    return occurrence.slot.replace(tzinfo=occurrence.series.zone)
+
+
+def feed_list(schedule: Schedule, site: Site) -> list[tuple[str, str, str]]:
+    """(label, address, address with cancelled weeks shown) of every feed the page offers."""
+    found = [("Everything", FeedVariant())]
+    found += [(f"{s.title} only", FeedVariant(series=s.id)) for s in schedule.series]
+    found += [(f"{label} sessions", FeedVariant(tag=tag)) for tag, label in schedule.tags]
+    return [
+        (label, site.feed(v), site.feed(FeedVariant(v.series, v.tag, cancelled=True)))
+        for label, v in found
+    ]
+
+
+def embed_snippet(schedule: Schedule, site: Site) -> str:
     title = escape(f"Upcoming sessions: {schedule.name}")  # the snippet is HTML itself
     return (
-        f'<iframe src="{base}/embed?limit={EMBED_DEFAULT}" title="{title}" '
+        f'<iframe src="{escape(site.embed())}" title="{title}" '
         f'width="320" height="420" style="border:0; max-width:100%"></iframe>'
+    )
+
+
+# FullCalendar and its iCalendar plugin, as published on npm (the versions the tests run).
+FULLCALENDAR_SCRIPTS = (
+    "https://cdn.jsdelivr.net/npm/ical.js@2.2.1/dist/ical.es5.min.cjs",
+    "https://cdn.jsdelivr.net/npm/@fullcalendar/core@6.1.21/index.global.min.js",
+    "https://cdn.jsdelivr.net/npm/@fullcalendar/daygrid@6.1.21/index.global.min.js",
+    "https://cdn.jsdelivr.net/npm/@fullcalendar/icalendar@6.1.21/index.global.min.js",
+)
+
+
+def fullcalendar_snippet(site: Site) -> str:
+    """A month calendar of the sessions for another site, right in every visitor's time zone
+    as it stands: FullCalendar's iCalendar plugin passes a TZID time on as a wall-clock time,
+    so it reads the expanded feed, whose times are UTC (docs/clients.md R37-R38). The feed's
+    address is a path, not a query, so the snippet works on a static export too."""
+    scripts = "".join(f'<script src="{src}"></script>\n' for src in FULLCALENDAR_SCRIPTS)
+    feed = site.feed(FeedVariant(expanded=True))
+    return (
+        '<div id="meeting-calendar"></div>\n'
+        + scripts
+        + "<script>\n"
+        + 'document.addEventListener("DOMContentLoaded", function () {\n'
+        + '  var element = document.getElementById("meeting-calendar");\n'
+        + "  new FullCalendar.Calendar(element, {\n"
+        + '    initialView: "dayGridMonth",\n'
+        + f'    events: {{ url: "{feed}", format: "ics" }},\n'
+        + "  }).render();\n"
+        + "});\n"
+        + "</script>\n"
     )

@@ -282,10 +282,12 @@ def test_next_skips_cancelled_weeks(client):
         assert response.status_code == 200
         assert response.headers["Content-Type"] == "application/json"
         assert response.headers["Access-Control-Allow-Origin"] == "*"
+        # A minute at most; less when the state changes sooner.
         assert response.headers["Cache-Control"] == "public, max-age=60"
         assert "Last-Modified" not in response.headers
         data = response.get_json()
         assert data["key"] == "weekly/2026-03-10"  # 03-03 is cancelled
+        assert (data["state"], data["live"]) == ("next", False)
         assert data["start"]["utc"] == "2026-03-11T21:00:00Z"
 
 

@@ -6,6 +6,8 @@ tests/schedules/small.yaml), so "today" and "next" are known.
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
 import textwrap
 from html.parser import HTMLParser
@@ -67,18 +69,101 @@ def test_page_headers_forbid_framing_and_inline_code(client):
 def test_page_shows_when_and_the_next_session(client):
     html, elements = page(client)
     assert "<title>Example Community Meeting</title>" in html
-    assert "<strong>Tuesdays 11:00 Pacific</strong>" in html
+    assert '<p class="meets">Tuesdays 11:00 Pacific <span class="offset">' in html
     # 03-03 is cancelled: the next session is the one moved to Wednesday 03-11 14:00 PDT.
-    (time,) = [a for t, a in elements.tags if t == "time" and "data-local-time" in a]
+    (time,) = elements.find("time", **{"data-show": "long"})
     assert time == {
         "datetime": "2026-03-11T21:00:00Z",
-        "data-local-time": None,
+        "data-end": "2026-03-11T22:00:00Z",
         "data-zone": "America/Los_Angeles",
+        "data-show": "long",
     }
-    assert "Wednesday 11 March 2026, 14:00–15:00 Pacific</time>" in html
-    assert '<p class="next-topic" dir="auto">Moved to Wednesday afternoon</p>' in html
-    assert elements.find("a", href="https://zoom.example.org/j/123?pwd=a,b;c")
-    assert elements.find("p", **{"class": "local-time", "hidden": None})  # filled in by JS
+    # Without JavaScript: the meeting's time with its UTC offset.
+    assert "Wednesday 11 March 2026, 14:00–15:00 Pacific (UTC−7)</time>" in html
+    assert (
+        '<p class="next-topic"><a href="http://localhost/sessions/weekly/2026-03-10" dir="auto">'
+        "Moved to Wednesday afternoon</a></p>"
+    ) in html
+    (block,) = elements.find("section", **{"class": "next"})
+    assert block["data-state"] == "next"
+    # Join as a button only when live or about to start; until then the plain link.
+    (now,) = elements.find("p", **{"class": "join-now"})
+    assert "hidden" in now
+    assert elements.find(
+        "a", **{"class": "address", "href": "https://zoom.example.org/j/123?pwd=a,b;c"}
+    )
+    assert elements.find("p", **{"class": "zone-line", "hidden": None})  # filled in by JS
+
+
+@pytest.mark.parametrize(
+    ("now", "state", "key", "label"),
+    [
+        ("2026-03-11T20:44:59Z", "next", "weekly/2026-03-10", "Next session"),
+        ("2026-03-11T20:45:00Z", "soon", "weekly/2026-03-10", "Starting soon"),
+        ("2026-03-11T21:00:00Z", "live", "weekly/2026-03-10", "Live now"),
+        ("2026-03-11T21:59:59Z", "live", "weekly/2026-03-10", "Live now"),
+        ("2026-03-11T22:00:00Z", "next", "weekly/2026-03-17", "Next session"),
+    ],
+)
+def test_one_clock_rule_for_page_next_join_and_widget(
+    make_app, schedule_file, now, state, key, label
+):
+    """Live from its start to its end, then the next one: the page, /next, /join and the
+    widget agree at every instant, and caches keep each answer only until it changes."""
+    app = make_app(schedule_file, NOW=now)
+    client = app.test_client()
+    html, elements = page(client)
+    (block,) = elements.find("section", **{"class": "next"})
+    assert (block["data-key"], block["data-state"]) == (key, state)
+    assert f'<h2 id="next-label" class="next-label">{label}</h2>' in html
+    (join_now,) = elements.find("p", **{"class": "join-now"})
+    assert ("hidden" not in join_now) == (state in ("live", "soon"))
+    data = client.get("/next").get_json()
+    assert (data["key"], data["state"], data["live"]) == (key, state, state == "live")
+    assert client.get("/join").headers["Location"] == "https://zoom.example.org/j/123?pwd=a,b;c"
+    embed = Elements(client.get("/embed").data.decode())
+    joins = embed.find("p", **{"class": "join-now"})
+    assert sum("hidden" not in j for j in joins) == (state == "live")
+    # The session that ended is no longer listed as upcoming, nor in the widget.
+    ended = now >= "2026-03-11T22:00:00Z"
+    assert ('id="s-weekly-2026-03-10"' in html.split('id="archive"')[0]) != ended
+
+
+@pytest.mark.parametrize(
+    ("now", "seconds"),
+    [
+        ("2026-03-11T20:40:00Z", 300),  # Join shows 15 minutes before the start
+        ("2026-03-11T20:50:00Z", 600),  # it starts
+        ("2026-03-11T21:30:00Z", 1800),  # it ends
+    ],
+)
+def test_cache_lifetimes_end_at_the_next_change(make_app, schedule_file, now, seconds):
+    client = make_app(schedule_file, NOW=now).test_client()
+    for path in ("/", "/embed"):
+        assert client.get(path).headers["Cache-Control"] == f"public, max-age={seconds}", path
+    # The session's own page changes when it starts and when it ends.
+    own = client.get("/sessions/weekly/2026-03-10").headers["Cache-Control"]
+    assert own == f"public, max-age={seconds + 900 if seconds == 300 else seconds}"
+    # /next and join.html: a minute at most, less when the change comes sooner.
+    short = f"public, max-age={min(seconds, 60)}"
+    for path in ("/next", "/next.json", "/join.html"):
+        assert client.get(path).headers["Cache-Control"] == short, path
+    assert client.get("/join").headers["Cache-Control"] == "no-store"  # never kept
+    # A far change is capped by the usual lifetime.
+    far = make_app(schedule_file, NOW="2026-03-01T12:00:00Z").test_client()
+    assert far.get("/").headers["Cache-Control"] == "public, max-age=3600"
+
+
+def test_page_last_modified_moves_when_a_session_starts(make_app, schedule_file):
+    january = dt.datetime(2026, 1, 1, tzinfo=dt.UTC).timestamp()
+    os.utime(schedule_file, (january, january))  # edited before the clock pinned below
+    before = make_app(schedule_file, NOW="2026-03-11T20:59:00Z").test_client().get("/")
+    live = make_app(schedule_file, NOW="2026-03-11T21:01:00Z").test_client()
+    response = live.get("/")
+    assert response.headers["Last-Modified"] == "Wed, 11 Mar 2026 21:00:00 GMT"
+    assert response.data != before.data
+    since = {"If-Modified-Since": before.headers["Last-Modified"]}
+    assert live.get("/", headers=since).status_code == 200
 
 
 def test_subscribe_links_from_the_request_host(client):
@@ -121,17 +206,19 @@ def test_google_refresh_note_and_qr_code(client):
     assert "Google Calendar refreshes subscribed calendars only every several hours" in html
     assert "less than a day before a session may not reach Google users in time" in html
     (img,) = elements.find("img", src="/qr.svg")
-    assert img["alt"] == "QR code of the calendar address http://localhost/calendar.ics"
+    # The QR code subscribes (webcal://), and its caption says how.
+    assert img["alt"] == "QR code that subscribes to webcal://localhost/calendar.ics"
+    assert "Point an iPhone or iPad camera at this code" in html
     response = client.get("/qr.svg")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "image/svg+xml"
-    assert response.data == pages.qr_svg("http://localhost/calendar.ics")
-    assert response.data != pages.qr_svg("http://localhost/other.ics")
+    assert response.data == pages.qr_svg("webcal://localhost/calendar.ics")
+    assert response.data != pages.qr_svg("http://localhost/calendar.ics")
     assert response.data.startswith(b"<svg") and b"<script" not in response.data
 
 
 def dark_modules(svg: bytes) -> set[tuple[int, int]]:
-    """The dark modules drawn by segno's SVG path ("M2 2.5h7m2 0h1m-29 1h1..."), border 2."""
+    """The dark modules drawn by segno's SVG path ("M4 4.5h7m2 0h1m-29 1h1..."), border 4."""
     path = re.search(rb'class="qrline"[^>]* d="([^"]+)"', svg)[1].decode()
     x = y = 0.0
     dark = set()
@@ -141,7 +228,7 @@ def dark_modules(svg: bytes) -> set[tuple[int, int]]:
         elif op == "m":
             x, y = x + float(a), y + float(b)
         else:
-            dark |= {(int(x) + i - 2, int(y - 2.5)) for i in range(int(a))}
+            dark |= {(int(x) + i - 4, int(y - 4.5)) for i in range(int(a))}
             x += int(a)
     return dark
 
@@ -152,21 +239,29 @@ def test_qr_svg_draws_the_code_of_the_text():
     expected = {(x, y) for y, row in enumerate(matrix) for x, bit in enumerate(row) if bit}
     assert dark_modules(pages.qr_svg(text)) == expected
     assert dark_modules(pages.qr_svg(text + "x")) != expected
+    # A quiet zone of 4 modules on every side (ISO/IEC 18004).
+    size = int(re.search(rb'width="(\d+)"', pages.qr_svg(text))[1])
+    assert size == (len(matrix) + 8) * 4
 
 
 def test_upcoming_sessions_cancelled_moved_agenda(client):
     html, elements = page(client)
+    # Each heading holds its date, and links to the session's own page.
     assert (
-        '<h3 class="topic"><span class="status">Cancelled</span>: '
-        '<span dir="auto">Conference week</span></h3>'
+        '<h3 class="topic"><a href="http://localhost/sessions/weekly/2026-03-03">'
+        '<time datetime="2026-03-03T19:00:00Z" data-end="2026-03-03T20:00:00Z" '
+        'data-zone="America/Los_Angeles" data-show="day">Tuesday 3 March 2026</time> '
+        '<span class="status">Cancelled</span>: <span dir="auto">Conference week</span></a></h3>'
     ) in html
+    assert "11:00–12:00 Pacific (UTC−8)</time>" in html  # before the DST change
+    assert "11:00–12:00 Pacific (UTC−7)</time>" in html  # after it
     assert "Moved from its usual slot on Tuesday 10 March 2026." in html
     assert '<li><span dir="auto">Photon</span><ul class="agenda">' in html
     assert '<p class="note" dir="auto">US election day</p>' in html
     assert "<li>Platform Engineering Topic</li>" in html
     # Each session not cancelled has its own .ics and Google link; the cancelled one has none.
-    assert elements.find("a", href="/sessions/weekly/2026-03-17.ics")
-    assert not elements.find("a", href="/sessions/weekly/2026-03-03.ics")
+    assert elements.find("a", href="http://localhost/sessions/weekly/2026-03-17.ics")
+    assert not elements.find("a", href="http://localhost/sessions/weekly/2026-03-03.ics")
     # Weeks without a topic are listed for the next six weeks, dated ones for a year.
     assert "Tuesday 31 March 2026" in html and "Tuesday 7 April 2026" in html
     assert "Tuesday 14 April 2026" not in html
@@ -286,7 +381,8 @@ def test_page_texts_backlog_and_feeds(make_app, small_schedule):
     assert '<p dir="auto">All times in US Pacific.</p>' in html
     assert '<p dir="auto">Bring a demo.</p>' in html
     assert '<a href="https://example.org/podcast">Podcast</a>' in html
-    assert '<span dir="auto">Strategy</span>' in html
+    # Without an address it is plain text, not something that looks like a link.
+    assert '<li><span class="plain" dir="auto">Strategy</span></li>' in html
     backlog = html[html.index('id="backlog"') : html.index('id="present"')]
     assert '<li><span dir="auto">GitOps</span><ul class="agenda">' in backlog
     assert "Open GitOps Group" in backlog and "Chaos Engineering" in backlog
@@ -295,10 +391,14 @@ def test_page_texts_backlog_and_feeds(make_app, small_schedule):
         "http://localhost/calendar.ics",
         "http://localhost/series/lunch.ics",
         "http://localhost/series/events.ics",
-        "http://localhost/calendar.ics?tag=ops",
-        "/sessions.json",
-        "/next.ics",
-        "/next.json",
+        "http://localhost/tags/ops.ics",
+        "http://localhost/with-cancelled/calendar.ics",
+        "http://localhost/with-cancelled/series/lunch.ics",
+        "http://localhost/with-cancelled/tags/ops.ics",
+        "http://localhost/expanded/calendar.ics",
+        "http://localhost/sessions.json",
+        "http://localhost/next.ics",
+        "http://localhost/next.json",
     } <= hrefs
     assert "Technical Ops Series sessions" in html
     assert '<span class="series">Events of Interest</span>' in html
@@ -312,7 +412,7 @@ def test_every_asset_is_local_and_no_inline_code(client):
     for tag, attrs in elements.tags:
         assert "style" not in attrs, tag
         assert not any(name.startswith("on") for name in attrs), tag
-        if tag in ("script", "img", "link"):
+        if tag in ("script", "img") or (tag == "link" and attrs["rel"] != "alternate"):
             url = attrs.get("src") or attrs.get("href")
             assert url.startswith("/"), url
     assert not elements.find("style")
@@ -369,7 +469,11 @@ def test_schedule_text_is_escaped(make_app, small_schedule):
     assert not elements.find("svg") and not elements.find("b") and not elements.find("i")
     assert elements.find("script") == [{"src": "/static/site.js", "defer": None}]
     (join,) = elements.find("a", **{"class": "button primary"})
-    assert join["href"] == 'https://zoom.example.org/j/1?a="x"&b=<y>'  # an attribute, intact
+    # An attribute, intact: as written, or as the schedule reader normalizes the link.
+    assert join["href"] in (
+        'https://zoom.example.org/j/1?a="x"&b=<y>',
+        "https://zoom.example.org/j/1?a=%22x%22&b=%3Cy%3E",
+    )
     embed = client.get("/embed").data.decode()
     assert "&lt;img src=x onerror=alert(1)&gt;" in embed and "<img" not in embed
 
@@ -395,6 +499,15 @@ def test_page_renders_once_per_day(app, client, monkeypatch):
     app.config["NOW"] = "2026-03-02T08:00:00Z"  # Monday in Los Angeles
     client.get("/")
     assert len(calls) == 2
+    app.config["NOW"] = "2026-03-03T18:44:00Z"  # Tuesday: a new day
+    client.get("/")
+    assert len(calls) == 3
+    app.config["NOW"] = "2026-03-03T19:30:00Z"  # the cancelled week: no Join, nothing changes
+    client.get("/")
+    assert len(calls) == 3
+    app.config["NOW"] = "2026-03-03T20:00:00Z"  # ... until it would have ended
+    client.get("/")
+    assert len(calls) == 4
 
 
 def test_page_last_modified_moves_with_the_date(app, client):
@@ -417,11 +530,11 @@ def test_embed_may_be_framed_by_anyone(client):
     )
     html = response.data.decode()
     elements = Elements(html)
-    assert not elements.find("script")
+    assert elements.find("script") == [{"src": "/static/site.js", "defer": None}]
     assert len(elements.find("li")) == 5
     assert 'Cancelled</span>: <span dir="auto">Conference week</span>' in html
     assert "Moved to Wednesday afternoon" in html
-    assert "Tue 3 Mar" in html and "11:00–12:00 Pacific" in html
+    assert ">Tue 3 Mar 11:00–12:00 Pacific (UTC−8)</time>" in html
     (link,) = elements.find("a", href="http://localhost/#subscribe")
     assert link["target"] == "_blank" and link["rel"] == "noopener"
 
@@ -435,6 +548,29 @@ def test_other_routes_forbid_framing(client, path):
 def test_embed_limit(client, limit, count):
     _, elements = page(client, f"/embed?limit={limit}")
     assert len(elements.find("li")) == count
+
+
+@pytest.mark.parametrize("theme", ["light", "dark", "auto"])
+def test_embed_theme(client, theme):
+    html, elements = page(client, f"/embed?theme={theme}")
+    assert elements.find("html", lang="en", **{"class": f"theme-{theme}"})
+    scheme = "light dark" if theme == "auto" else theme
+    assert elements.find("meta", name="color-scheme", content=scheme)
+
+
+def test_embed_bad_theme(client):
+    response = client.get("/embed?theme=blue")
+    assert response.status_code == 400
+    assert response.data.decode() == (
+        "400 Bad Request: theme='blue' is not valid; use theme=light, theme=dark or theme=auto.\n"
+    )
+
+
+def test_embed_shows_the_year_when_it_is_not_this_year(make_app, schedule_file):
+    client = make_app(schedule_file, NOW="2026-12-20T12:00:00Z").test_client()
+    html = client.get("/embed?limit=3").data.decode()
+    assert ">Tue 22 Dec 11:00–12:00 Pacific (UTC−8)</time>" in html
+    assert ">Tue 5 Jan 2027 11:00–12:00 Pacific (UTC−8)</time>" in html
 
 
 @pytest.mark.parametrize("limit", ["0", "21", "x", "", "2.5"])

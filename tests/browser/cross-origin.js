@@ -18,6 +18,8 @@ function frame(path, title) {
 }
 
 frame("/embed?limit=3", "Upcoming sessions");
+frame("/embed?limit=3&theme=dark", "Upcoming sessions, dark");
+frame("/embed?limit=3&theme=light", "Upcoming sessions, light");
 frame("/", "The whole page (must be refused)");
 
 fetch(feed + "/sessions.json?limit=10")
