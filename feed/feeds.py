@@ -7,9 +7,9 @@ import datetime as dt
 
 from flask import Blueprint, abort, request
 
-from . import http, ical, occurrences
+from . import http, ical
 from .publish import ICS, Document, Version
-from .web import next_or_404, now, parse_day, parse_tag, send, series_or_404, version
+from .web import next_or_404, now, parse_tag, send, series_or_404, session_or_404, version
 
 bp = Blueprint("feeds", __name__)
 
@@ -58,15 +58,8 @@ def session_ics(series_id: str, day: str):
     """One session as its own .ics file, for people who add single sessions."""
     current = version()
     schedule = current.schedule
-    series = series_or_404(schedule, series_id)
-    date = parse_day("date", day)
-    occurrence = occurrences.on(series, date)
-    if occurrence is None:
-        abort(
-            404,
-            f"No session of {series_id} on {date}. Sessions are named by the date of their "
-            "regular slot; see /sessions.json for the list.",
-        )
+    occurrence = session_or_404(schedule, series_id, day)
+    date = occurrence.keyed_by
 
     def build() -> Document:
         body = ical.render_occurrence(schedule, current.stamps, occurrence)

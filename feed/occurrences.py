@@ -76,10 +76,14 @@ class Occurrence:
         )
 
     @property
+    def keyed_by(self) -> dt.date:
+        """The date schedule.yaml names it by: its regular slot's (or the event's)."""
+        return self.slot.date() if self.slot else self.date
+
+    @property
     def key(self) -> str:
         """A stable identifier: series id and the date of the regular slot (or event)."""
-        day = self.slot.date() if self.slot else self.date
-        return f"{self.series.id}/{day.isoformat()}"
+        return f"{self.series.id}/{self.keyed_by.isoformat()}"
 
 
 def slots(series: Series, first: dt.date, last: dt.date) -> Iterator[dt.date]:

@@ -38,12 +38,12 @@ from .web import (
     NEXT_DAYS,
     normal_public_url,
     now,
-    parse_day,
     parse_limit,
     public_base,
     public_url_problem,
     send,
     series_or_404,
+    session_or_404,
     version,
 )
 
@@ -172,15 +172,7 @@ def session_page(series_id: str, day: str):
     Event data. ``<day>.html`` is the same page by the name a static export gives it."""
     current = version()
     schedule = current.schedule
-    series = series_or_404(schedule, series_id)
-    date = parse_day("date", day.removesuffix(".html"))
-    occurrence = occurrences.on(series, date)
-    if occurrence is None:
-        abort(
-            404,
-            f"No session of {series_id} on {date}. Sessions are named by the date of their "
-            "regular slot; see /sessions.json for the list.",
-        )
+    occurrence = session_or_404(schedule, series_id, day.removesuffix(".html"))
     instant = now()
     start, end = occurrences.starts_at(occurrence), occurrences.ends_at(occurrence)
     phase = "before" if instant < start else "live" if instant < end else "over"

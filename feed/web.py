@@ -213,6 +213,20 @@ def series_or_404(schedule: Schedule, series_id: str) -> Series:
     return series
 
 
+def session_or_404(schedule: Schedule, series_id: str, day: str) -> Occurrence:
+    """The session a URL names by its series and the date of its regular slot."""
+    series = series_or_404(schedule, series_id)
+    date = parse_day("date", day)
+    occurrence = occurrences.on(series, date)
+    if occurrence is None:
+        abort(
+            404,
+            f"No session of {series_id} on {date}. Sessions are named by the date of their "
+            "regular slot; see /sessions.json for the list.",
+        )
+    return occurrence
+
+
 def parse_day(name: str, raw: str) -> dt.date:
     if not _DAY.fullmatch(raw):
         abort(400, f"{name}={raw!r} is not a date; use {name}=YYYY-MM-DD, e.g. 2026-03-10.")
