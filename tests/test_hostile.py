@@ -498,3 +498,13 @@ def test_an_exception_inside_validation_is_a_positioned_problem(monkeypatch):
     monkeypatch.setattr(loader, "read", boom)
     (problem,) = check(source).problems
     assert (problem.line, problem.column) == (1, 1)
+
+
+def test_a_control_character_in_a_link_is_an_error_at_its_line():
+    """Regression: DEL in a join URL passed the link check."""
+    source = (SCHEDULES / "small.yaml").read_text()
+    link = "https://zoom.example.org/j/123?pwd=a,b;c"
+    for char in ("\\x7f", "\\0", "\\r", "\\x85", "\\u2028"):
+        report = check(source.replace(link, f'"https://zoom.example.org/j/1{char}23"'))
+        (error,) = report.errors
+        assert (error.line, error.key) == (18, "series.weekly.join"), char
