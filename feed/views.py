@@ -262,8 +262,13 @@ def session_view(
         utc = None
     else:
         day = long_date(occurrence.date)
-        offset = utc_offset(occurrence.start)
-        time = f"{occurrence.start:%H:%M}–{occurrence.end:%H:%M} {label} ({offset})"
+        # The wall-clock times that exist: a slot the clocks skip (02:30 on the spring-forward
+        # day) is shown as the instant it means (03:30), as the feed and the JSON say.
+        zone = occurrence.series.zone
+        start, end = (
+            t.astimezone(dt.UTC).astimezone(zone) for t in (occurrence.start, occurrence.end)
+        )
+        time = f"{start:%H:%M}–{end:%H:%M} {label} ({utc_offset(start)})"
         utc = _utc_text(occurrence.start)
     started = instant is not None and occurrences.starts_at(occurrence) <= instant
     ended = instant is not None and occurrences.ends_at(occurrence) <= instant

@@ -508,3 +508,19 @@ def test_a_control_character_in_a_link_is_an_error_at_its_line():
         report = check(source.replace(link, f'"https://zoom.example.org/j/1{char}23"'))
         (error,) = report.errors
         assert (error.line, error.key) == (18, "series.weekly.join"), char
+
+
+def test_the_page_shows_a_skipped_slot_at_the_time_it_means(make_app, small_schedule):
+    """Regression: on the spring-forward day the page showed 02:30–04:30 (UTC−8) while the
+    JSON and every calendar said 03:30 PDT."""
+    from feed import occurrences, views
+
+    path = small_schedule(CLOCKS)
+    app = make_app(path)
+    with app.app_context():
+        current = app.extensions["feed.publisher"].current()
+        series = current.schedule.get("skipped")
+        occurrence = occurrences.on(series, dt.date(2027, 3, 14))
+        shown = views.session_view(occurrence, views.Site("https://example.org"), {}, None)
+    assert shown["time"].startswith("03:30–04:30 ")
+    assert shown["time"].endswith("(UTC−7)")
