@@ -202,7 +202,3 @@ class Workers:
     def close(self) -> None:
         for connection in self.connections.values():
             connection.close()
-
-
-# The name the older tests import; they only pass workers, threads and env.
-gunicorn = app_server
