@@ -2,7 +2,8 @@
 
 Feed tests trust these oracles, so here each one is checked against a hand-written
 sample whose correct expansion is known (DST change, EXDATE, moved and cancelled
-overrides, a folded multibyte SUMMARY, an all-day event), and against a broken feed.
+overrides, a folded multibyte SUMMARY, an all-day event), against a second one for
+reminders (VALARMs), and against a broken feed.
 """
 
 from __future__ import annotations
@@ -69,6 +70,75 @@ EXPECTED = (
         "Community Retreat (all day)",
         "",
         "",
+    ),
+)
+
+ALARMS = Path(__file__).parent / "oracles" / "alarms.ics"
+STANDUP = "standup@feed.example"
+
+
+def standup(start: str, end: str, summary: str, rid: str, *alarms: str) -> Occurrence:
+    return Occurrence(start, end, STANDUP, summary, "", rid, alarms)
+
+
+# What ?alarm=15m will write. Tue 09:00 America/Los_Angeles is 17:00Z before the 2026-03-08
+# DST change and 16:00Z after, so the -PT15M reminder moves from 16:45Z to 15:45Z.
+EXPECTED_ALARMS = (
+    standup(
+        "2026-02-24T17:00:00Z",
+        "2026-02-24T17:30:00Z",
+        "Standup",
+        "2026-02-24T17:00:00Z",
+        "2026-02-24T16:45:00Z",
+    ),
+    standup(
+        "2026-03-03T17:00:00Z",
+        "2026-03-03T17:30:00Z",
+        "Standup",
+        "2026-03-03T17:00:00Z",
+        "2026-03-03T16:45:00Z",
+    ),
+    # 03-10 moved to Wed 03-11 10:00 PDT with its own -PT15M: 15 minutes before the NEW start.
+    standup(
+        "2026-03-11T17:00:00Z",
+        "2026-03-11T17:30:00Z",
+        "Standup (moved to Wednesday 10:00)",
+        "2026-03-10T16:00:00Z",
+        "2026-03-11T16:45:00Z",
+    ),
+    # All-day 03-12 counts from 00:00 UTC, so -PT15M fires at 23:45Z the day before.
+    Occurrence(
+        "2026-03-12",
+        "2026-03-13",
+        "offsite@feed.example",
+        "Offsite (all day)",
+        "",
+        "",
+        ("2026-03-11T23:45:00Z",),
+    ),
+    # 15:00-16:00 PDT: RELATED=END:PT0S fires at the end (23:00Z); the absolute one as written.
+    Occurrence(
+        "2026-03-13T22:00:00Z",
+        "2026-03-13T23:00:00Z",
+        "review@feed.example",
+        "Review",
+        "",
+        "",
+        ("2026-03-13T12:00:00Z", "2026-03-13T23:00:00Z"),
+    ),
+    # This override has no VALARM: overrides inherit nothing, so no reminder.
+    standup(
+        "2026-03-17T16:00:00Z",
+        "2026-03-17T16:30:00Z",
+        "Standup (no reminder)",
+        "2026-03-17T16:00:00Z",
+    ),
+    standup(
+        "2026-03-24T16:00:00Z",
+        "2026-03-24T16:30:00Z",
+        "Standup",
+        "2026-03-24T16:00:00Z",
+        "2026-03-24T15:45:00Z",
     ),
 )
 
@@ -172,6 +242,42 @@ def test_inspector_expands_like_the_oracle_and_lists_every_property(name: str, t
     assert ("X-MARK", ("1",)) in after[1]
     summary = dict(after[1])["SUMMARY"]
     assert summary == ("Community Retreat (all day)",)
+
+
+@oracle_names
+def test_oracle_reads_every_instance_alarm(name: str) -> None:
+    """Each parser sees each reminder on each instance, and none on an override without."""
+    assert ORACLES[name](ALARMS, FROM, TO) == Expansion(EXPECTED_ALARMS, ())
+    (batch,) = oracles.INSPECTORS[name]([ALARMS], FROM, TO)
+    assert batch.expansion.occurrences == EXPECTED_ALARMS
+
+
+@oracle_names
+def test_override_alarm_comes_from_the_override(name: str, tmp_path: Path) -> None:
+    """The moved override's own VALARM, not the master's, gives its reminder."""
+    raw = ALARMS.read_bytes()
+    override = raw.index(b"DTSTART;TZID=America/Los_Angeles:20260311T100000")
+    head, tail = raw[:override], raw[override:]
+    assert tail.count(b"TRIGGER:-PT15M") == 2  # the override's, then the all-day event's
+    changed = tmp_path / "override-alarm.ics"
+    changed.write_bytes(head + tail.replace(b"TRIGGER:-PT15M", b"TRIGGER:-PT1H30M", 1))
+    found = ORACLES[name](changed, FROM, TO).occurrences
+    assert [o.alarms for o in found if o.start.startswith("2026-03-11T")] == [
+        ("2026-03-11T15:30:00Z",)
+    ]
+    assert [o.alarms for o in found if o.uid == STANDUP and o.summary == "Standup"] == [
+        ("2026-02-24T16:45:00Z",),
+        ("2026-03-03T16:45:00Z",),
+        ("2026-03-24T15:45:00Z",),
+    ]
+
+
+def test_subprocess_output_without_alarms_is_rejected() -> None:
+    """A script that forgot "alarms" must not read as "no reminder"."""
+    item = {"start": "", "end": "", "uid": "", "summary": "", "status": "", "recurrence_id": ""}
+    payload = json.dumps({"occurrences": [item], "errors": []})
+    with pytest.raises(RuntimeError, match="alarms"):
+        oracles._from_json(payload, "test")
 
 
 def test_naive_window_is_rejected() -> None:

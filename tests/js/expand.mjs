@@ -6,11 +6,13 @@
 //   node tests/js/expand.mjs --inspect FROM TO FILE.ics...
 //
 // FROM/TO are UTC instants (2026-01-01T00:00:00Z). Prints
-//   {"occurrences": [{start, end, uid, summary, status, recurrence_id}, ...], "errors": [...]}
+//   {"occurrences": [{start, end, uid, summary, status, recurrence_id, alarms}, ...],
+//    "errors": [...]}
 // with the occurrences that START in [FROM, TO), sorted by (start, uid). Timed values are
 // printed as UTC instants, all-day values as YYYY-MM-DD. Floating times count as UTC (ical.js
 // itself gives them a zero offset in toUnixTime), so the result does not depend on the
-// machine's zone. Parse failures go to "errors" (exit 0) so tests can assert there are none;
+// machine's zone. "alarms" are the sorted UTC instants at which the VALARMs of the component
+// supplying the occurrence fire (see alarmInstants). Parse failures go to "errors" (exit 0) so tests can assert there are none;
 // only a bad command line exits non-zero. With --inspect, many files are read in one run (a
 // JSON list, one object per file) and each object also has "components": every component in
 // file order with its properties as ical.js decodes them, [name, [[property, [values]], ...]].
@@ -42,17 +44,41 @@ function epoch(time) {
   return time.toUnixTime();
 }
 
+/** A UTC instant `YYYY-MM-DDTHH:MM:SSZ` from epoch seconds. */
+const instant = (seconds) => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+
 /** The output form of a start/end/recurrence-id value. */
 function stamp(time) {
   if (time.isDate) {
     return `${pad(time.year, 4)}-${pad(time.month)}-${pad(time.day)}`;
   }
-  return new Date(epoch(time) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return instant(epoch(time));
 }
 
 function text(component, name) {
   const value = component.getFirstPropertyValue(name);
   return value === null || value === undefined ? "" : String(value);
+}
+
+/** When each VALARM of `component` fires for an occurrence spanning startDate..endDate, as
+ * sorted UTC instants. ICAL parses TRIGGER into a Duration (relative) or a Time (VALUE=
+ * DATE-TIME). A relative one is added in exact seconds to the epoch of the start (or end),
+ * an all-day date counting as 00:00 UTC: Time.addDuration would keep a DATE a DATE and
+ * drop the -PT15M, and would keep the wall clock for day-long triggers across DST. */
+function alarmInstants(component, startDate, endDate) {
+  const found = [];
+  for (const valarm of component.getAllSubcomponents("valarm")) {
+    const trigger = valarm.getFirstProperty("trigger");
+    const value = trigger === null ? null : trigger.getFirstValue();
+    if (value instanceof ICAL.Duration) {
+      const related = String(trigger.getParameter("related") || "START").toUpperCase();
+      const anchor = related === "END" ? endDate : startDate;
+      found.push(instant(epoch(anchor) + value.toSeconds()));
+    } else if (value instanceof ICAL.Time) {
+      found.push(stamp(value));
+    }
+  }
+  return found.sort();
 }
 
 function occurrence(item, startDate, endDate, recurrenceId) {
@@ -63,6 +89,8 @@ function occurrence(item, startDate, endDate, recurrenceId) {
     summary: text(item.component, "summary"),
     status: text(item.component, "status").toUpperCase(),
     recurrence_id: recurrenceId === null ? "" : stamp(recurrenceId),
+    // item is the override's Event for an exception, else the master: nothing is inherited.
+    alarms: alarmInstants(item.component, startDate, endDate),
   };
 }
 

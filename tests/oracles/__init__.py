@@ -11,6 +11,8 @@ Every oracle has the signature ``(ics_path, start, end) -> Expansion`` and retur
 occurrences that START in ``[start, end)``, normalised so results compare with ``==``:
 timed values are UTC instants ``YYYY-MM-DDTHH:MM:SSZ``, all-day values ``YYYY-MM-DD`` (an
 all-day date counts as 00:00 UTC for the window), floating times are read as UTC.
+Each occurrence also lists when its reminders fire (``Occurrence.alarms``), read from the
+VALARMs of the component that supplies it: an override inherits no alarm from its master.
 The oracles differ on malformed series, and that is the point: an override matching no
 generated instance is dropped by ical.js and libical but shown by recurring-ical-events, and
 ical.js (like FullCalendar) matches overrides to slots by RECURRENCE-ID alone, ignoring UID.
@@ -58,7 +60,17 @@ _MARGIN = dt.timedelta(days=2)
 
 @dataclass(frozen=True, order=True)
 class Occurrence:
-    """One instance of an event as a client would show it."""
+    """One instance of an event as a client would show it.
+
+    ``alarms``: for each VALARM of the component supplying this instance (the override's own,
+    else the master's; nothing is inherited), the UTC instant it fires, sorted. A relative
+    TRIGGER counts from this instance's start (or end, for RELATED=END) as the parser reads
+    it, an all-day date as 00:00 UTC like everywhere else here, so -PT15M on an all-day event
+    fires at 23:45Z the day before. The duration is an exact length (a day is 86400 s, as in
+    libical), not nominal, so the parsers cannot disagree on day-long triggers across DST;
+    an absolute TRIGGER (VALUE=DATE-TIME) is its own instant. Each parser parses TRIGGER
+    itself; a VALARM whose TRIGGER it cannot read is left out, so a test expecting it fails.
+    """
 
     start: str
     end: str
@@ -66,6 +78,7 @@ class Occurrence:
     summary: str
     status: str
     recurrence_id: str
+    alarms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,7 +152,11 @@ def _from_json(payload: str, source: str) -> Expansion:
 
 def _expansion(data, source: str) -> Expansion:
     try:
-        occurrences = [Occurrence(**item) for item in data["occurrences"]]
+        # Required, not defaulted: a script that forgot alarms would pass as "no alarm".
+        occurrences = [
+            Occurrence(**{**item, "alarms": tuple(str(a) for a in item["alarms"])})
+            for item in data["occurrences"]
+        ]
         errors = tuple(str(e) for e in data["errors"])
     except (KeyError, TypeError) as exc:
         raise RuntimeError(f"{source} printed unexpected output ({exc}): {data!r:.500}") from exc
@@ -190,6 +207,22 @@ def _run(argv: list[str], source: str, env: Mapping[str, str] | None = None) -> 
     return done.stdout
 
 
+def _icalendar_alarms(event, start: str, end: str) -> tuple[str, ...]:
+    """``Occurrence.alarms`` of one occurrence, TRIGGER parsed by icalendar (vDDDTypes)."""
+    found = []
+    for alarm in event.subcomponents:
+        if alarm.name != "VALARM" or "TRIGGER" not in alarm:
+            continue
+        trigger = alarm["TRIGGER"]
+        if isinstance(trigger.dt, dt.timedelta):
+            related = str(trigger.params.get("RELATED", "START")).upper()
+            anchor = _window_point(end if related == "END" else start)
+            found.append(_instant(anchor + trigger.dt))
+        else:
+            found.append(_value(trigger.dt))
+    return tuple(sorted(found))
+
+
 def expand_recurring_ical_events(ics_path: Path, start: dt.datetime, end: dt.datetime) -> Expansion:
     """Expand with recurring-ical-events, the oracle closest to Google's reading.
 
@@ -235,9 +268,10 @@ def expand_recurring_ical_events(ics_path: Path, start: dt.datetime, end: dt.dat
         if event.name != "VEVENT":
             continue
         uid = str(event.get("UID", ""))
+        start_text, end_text = _value(event.start), _value(event.end)
         occurrence = Occurrence(
-            start=_value(event.start),
-            end=_value(event.end),
+            start=start_text,
+            end=end_text,
             uid=uid,
             summary=str(event.get("SUMMARY", "")),
             status=str(event.get("STATUS", "")).upper(),
@@ -246,6 +280,8 @@ def expand_recurring_ical_events(ics_path: Path, start: dt.datetime, end: dt.dat
                 if uid in one_offs or "RECURRENCE-ID" not in event
                 else _value(event["RECURRENCE-ID"].dt)
             ),
+            # rie copies each override with its own subcomponents, the master's to the rest.
+            alarms=_icalendar_alarms(event, start_text, end_text),
         )
         if lo <= _window_point(occurrence.start) < hi:
             occurrences.append(occurrence)

@@ -8,12 +8,15 @@ Run it with Debian's interpreter, not a venv: ICalGLib comes from the system pac
 ``python3-gi`` and ``gir1.2-ical-3.0``. FROM/TO are UTC instants (2026-01-01T00:00:00Z).
 It prints the same JSON as tests/js/expand.mjs::
 
-    {"occurrences": [{start, end, uid, summary, status, recurrence_id}, ...], "errors": [...]}
+    {"occurrences": [{start, end, uid, summary, status, recurrence_id, alarms}, ...],
+     "errors": [...]}
 
 listing occurrences that START in [FROM, TO), sorted by (start, uid). Timed values are UTC
 instants, all-day values YYYY-MM-DD; floating times count as UTC (libical's own reading).
-``errors`` holds libical's X-LIC-ERROR properties: libical does not raise on bad input, it
-drops the bad property and leaves such a marker, which tests must check for.
+``alarms`` are the sorted UTC instants at which the VALARMs of the component supplying the
+occurrence fire (see ``alarm_instants``). ``errors`` holds libical's X-LIC-ERROR properties:
+libical does not raise on bad input, it drops the bad property and leaves such a marker,
+which tests must check for.
 
 libical has no override handling of its own, so the merge is done here the way Evolution
 does it: ``foreach_recurrence`` yields the master's slots (RRULE, RDATE, EXDATE applied),
@@ -120,9 +123,41 @@ def describe(comp) -> dict:
     }
 
 
+def alarm_instants(comp, span: tuple[str, str]) -> list[str]:
+    """When each VALARM of ``comp`` fires for an occurrence spanning ``span``, sorted.
+
+    libical parses TRIGGER into an ICalGLib.Trigger: a time (VALUE=DATE-TIME) or a duration,
+    added in exact seconds to the occurrence's start, or end for RELATED=END (an all-day
+    date counting as 00:00 UTC), as Evolution does. Unreadable triggers are left out.
+    """
+    found = []
+    for valarm in children(comp, I.ComponentKind.VALARM_COMPONENT):
+        prop = valarm.get_first_property(I.PropertyKind.TRIGGER_PROPERTY)
+        if prop is None:
+            continue
+        trigger = prop.get_trigger()
+        if trigger.is_bad_trigger():
+            continue
+        moment = trigger.get_time()
+        if not moment.is_null_time():
+            found.append(stamp(moment))
+            continue
+        related = prop.get_first_parameter(I.ParameterKind.RELATED_PARAMETER)
+        at_end = related is not None and related.get_related() == I.ParameterRelated.END
+        anchor = window_epoch(span[1] if at_end else span[0])
+        found.append(stamp_epoch(anchor + trigger.get_duration().as_int()))
+    return sorted(found)
+
+
 def row(comp, span: tuple[str, str], recurrence_id: str) -> dict:
-    """One output occurrence; text fields come from ``comp`` only (no inheritance)."""
-    return {"start": span[0], "end": span[1], **describe(comp), "recurrence_id": recurrence_id}
+    """One output occurrence; text fields and alarms come from ``comp`` only (no inheritance)."""
+    return {
+        "start": span[0],
+        "end": span[1],
+        **describe(comp),
+        "recurrence_id": recurrence_id,
+        "alarms": alarm_instants(comp, span),
+    }
 
 
 def start_end(comp) -> tuple[str, str] | None:
