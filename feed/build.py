@@ -37,6 +37,7 @@ from urllib.parse import urljoin, urlsplit
 
 from flask import Flask
 
+from .plan import ALARMS
 from .views import EMBED_DEFAULT, Site, feed_variants
 
 MANIFEST = ".feed-export"
@@ -63,6 +64,7 @@ ROOTS = (
     "next.ics",
     "qr.svg",
     "robots.txt",
+    "schedule.schema.json",
 )
 OPTIONAL = {"next.json", "next.ics"}  # 404 when no session is coming: then not exported
 MAX_FILES = 50_000  # a bound on the crawl; a schedule is at most 1 MiB
@@ -230,11 +232,14 @@ def nginx_conf(files: dict[str, File], site: Site, schedule, join: tuple[str, tu
         "# mtime, set to when each document last changed) and answers conditional requests.",
         "#",
         "# The app's query forms of the feeds are answered from the files that hold them:",
-        "# ?expand=utc is expanded/..., ?cancelled=show is with-cancelled/..., ?tag=T is",
-        "# tags/T.ics.",
+        "# ?expand=utc is expanded/..., ?cancelled=show is with-cancelled/..., ?alarm=A is",
+        "# alarm-A/..., ?tag=T is tags/T.ics.",
         'set $feed_variant "";',
         'if ($arg_expand = "utc") { set $feed_variant "/expanded"; }',
         'if ($arg_cancelled = "show") { set $feed_variant "${feed_variant}/with-cancelled"; }',
+        f'if ($arg_alarm ~ "^({"|".join(ALARMS)})$") {{',
+        '    set $feed_variant "/alarm-${arg_alarm}${feed_variant}";',
+        "}",
         f"location = {local('/embed')} {{ rewrite ^ {local('/embed.html')} last; }}",
         f"location = {local('/next')} {{ rewrite ^ {local('/next.json')}? last; }}",
     ]

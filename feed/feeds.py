@@ -8,6 +8,7 @@ import datetime as dt
 from flask import Blueprint, abort, request
 
 from . import http, ical
+from .plan import ALARMS
 from .publish import ICS, Document, Version
 from .web import next_or_404, now, parse_tag, send, series_or_404, session_or_404, version
 
@@ -34,8 +35,20 @@ def feed_options(current: Version, series_ids: tuple[str, ...] | None) -> ical.O
         today = now().date()
         window = (today - EXPAND_PAST, today + EXPAND_FUTURE)
     return ical.Options(
-        series=series_ids, show_cancelled=cancelled == "show", tag=tag, expand=window
+        series=series_ids,
+        show_cancelled=cancelled == "show",
+        tag=tag,
+        expand=window,
+        alarm=parse_alarm(request.args.get("alarm")),
     )
+
+
+def parse_alarm(value: str | None) -> str | None:
+    """``?alarm=``: one of a few reminders, or a 400 naming them."""
+    if value is None or value in ALARMS:
+        return value
+    valid = ", ".join(f"alarm={a}" for a in ALARMS)
+    abort(400, f"alarm={value!r} is not valid; use one of {valid}.")
 
 
 @bp.get("/calendar.ics")

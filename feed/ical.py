@@ -23,11 +23,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from icalendar import Calendar, Event, vDuration, vText, vUri
+from icalendar import Alarm, Calendar, Event, vDuration, vText, vUri
 
 from . import occurrences, plan, vtimezone
 from .occurrences import Occurrence
-from .plan import SUBSCRIPTION, EventKey, Options, Planned
+from .plan import ALARMS, SUBSCRIPTION, EventKey, Options, Planned, alarm_words
 from .schedule import SESSION_DETAILS, AgendaItem, Schedule, clock
 from .schedule.text import REFUSED
 from .stamps import Stamp
@@ -49,6 +49,7 @@ class EventBytes:
     key: EventKey  # the event's own identity (UID, and RECURRENCE-ID for an override)
     source: EventKey  # the subscription feed's event whose stamps it carries
     body: bytes  # "BEGIN:VEVENT\r\n ... END:VEVENT\r\n" without DTSTAMP/LAST-MODIFIED/SEQUENCE
+    cancelled: bool = False  # a cancelled week shown as such: no reminder for it
 
     @property
     def digest(self) -> str:
@@ -106,7 +107,8 @@ def events(schedule: Schedule, options: Options = SUBSCRIPTION) -> list[EventByt
             planned_events = _with_clock_overrides(series_plan)
         for planned in planned_events:
             event = _planned(schedule, planned, utc=options.expand is not None)
-            found.append(EventBytes(planned.key, planned.source, event.to_ical()))
+            cancelled = planned.occurrence.cancelled
+            found.append(EventBytes(planned.key, planned.source, event.to_ical(), cancelled))
     return found
 
 
@@ -114,7 +116,7 @@ def cancelled_events(schedule: Schedule) -> list[EventBytes]:
     """The events only ``?cancelled=show`` feeds hold: cancelled weeks and events. They are
     stamped as events of their own, so a changed reason or note raises their SEQUENCE there."""
     return [
-        EventBytes(p.key, p.source, _planned(schedule, p, utc=False).to_ical())
+        EventBytes(p.key, p.source, _planned(schedule, p, utc=False).to_ical(), True)
         for series_plan in plan.plans(schedule, Options(show_cancelled=True))
         for p in series_plan.events
         if p.occurrence.cancelled
@@ -196,10 +198,12 @@ def render(
     if not options.expand:
         for tzid, (first, last) in sorted(_zone_years(schedule, options).items()):
             cal.add_component(vtimezone.component(tzid, first, last))
+    alarm = alarm_lines(options.alarm) if options.alarm else b""
     out = [_open(cal)]
     for part in parts:
         stamp = stamp_for(stamps, part.source, schedule.domain)
-        out += [part.body[: -len(END_EVENT)], stamp_lines(stamp), END_EVENT]
+        reminder = b"" if part.cancelled else alarm
+        out += [part.body[: -len(END_EVENT)], stamp_lines(stamp), reminder, END_EVENT]
     out.append(END_CALENDAR)
     return b"".join(out)
 
@@ -208,6 +212,21 @@ def stamp_lines(stamp: Stamp) -> bytes:
     """DTSTAMP, LAST-MODIFIED and SEQUENCE of one event, the last properties of its VEVENT."""
     when = stamp.modified.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"DTSTAMP:{when}\r\nLAST-MODIFIED:{when}\r\nSEQUENCE:{stamp.sequence}\r\n".encode()
+
+
+def alarm_lines(name: str) -> bytes:
+    """The VALARM every event of a ``?alarm=`` feed ends with: a reminder shown that long
+    before the start. Each override carries it too, since overrides inherit nothing from
+    their master. Which clients honour it is in docs/clients.md (R39)."""
+    alarm = Alarm()
+    alarm.add("ACTION", "DISPLAY")
+    _add_text(alarm, "DESCRIPTION", f"Starts in {alarm_words(name)}")
+    # In hours and minutes, never days: a day is a nominal length that parsers stretch or
+    # shrink across a clock change (RFC 5545 §3.3.6), each its own way; 24 hours are 24 hours.
+    hours, minutes = divmod(int(ALARMS[name].total_seconds()) // 60, 60)
+    trigger = "-PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    alarm.add("TRIGGER", _Text(trigger), encode=False)
+    return alarm.to_ical()
 
 
 def render_occurrence(
@@ -219,7 +238,7 @@ def render_occurrence(
         year = occurrence.date.year
         cal.add_component(vtimezone.component(occurrence.series.timezone, year, year))
     planned = plan.standalone(occurrence)
-    body = _planned(schedule, planned, utc=False).to_ical()[: -len(END_EVENT)]
+    body = _planned(schedule, planned, utc=False, alone=True).to_ical()[: -len(END_EVENT)]
     stamp = stamp_for(stamps, planned.source, schedule.domain)
     return b"".join([_open(cal), body, stamp_lines(stamp), END_EVENT, END_CALENDAR])
 
@@ -295,20 +314,29 @@ def _master(schedule: Schedule, key: EventKey, master: plan.Recurrence) -> Event
     return event
 
 
-def _planned(schedule: Schedule, planned: Planned, utc: bool) -> Event:
+def _planned(schedule: Schedule, planned: Planned, utc: bool, alone: bool = False) -> Event:
     occurrence = planned.occurrence
     if utc and not occurrence.all_day:
         occurrence = occurrence.in_utc()
-    event = _event(schedule, occurrence, planned.key.uid(schedule.domain))
+    event = _event(schedule, occurrence, planned.key.uid(schedule.domain), alone=alone)
     if planned.key.slot is not None:
         event.add("RECURRENCE-ID", planned.key.slot.replace(tzinfo=occurrence.series.zone))
     return event
 
 
 def _event(
-    schedule: Schedule, occurrence: Occurrence, event_uid: str, recurring: bool = False
+    schedule: Schedule,
+    occurrence: Occurrence,
+    event_uid: str,
+    recurring: bool = False,
+    alone: bool = False,
 ) -> Event:
     """One VEVENT with every property it needs: overrides inherit nothing from the master.
+
+    A cancelled session in a feed (``?cancelled=show``) has no STATUS: Google Calendar drops
+    STATUS:CANCELLED events from subscriptions, and every client shows one without it, titled
+    "Cancelled: ..." and free (docs/clients.md R13). ``alone``: a file of one session, imported
+    rather than subscribed to, where STATUS:CANCELLED updates an earlier import of it.
 
     ``recurring``: the master of a weekly series, whose DTSTART is the slot's local time as
     the RRULE repeats it, even in a skipped or repeated hour (its own override then says
@@ -339,11 +367,14 @@ def _event(
         reason = occurrence.session.reason
         title = f"Cancelled: {title}" + (f" ({reason})" if reason else "")
     _add_text(event, "SUMMARY", title)
-    event.add("STATUS", "CANCELLED" if occurrence.cancelled else "CONFIRMED")
+    if not occurrence.cancelled:
+        event.add("STATUS", "CONFIRMED")
+    elif alone:
+        event.add("STATUS", "CANCELLED")
     details = description(occurrence)
     if details:  # an empty DESCRIPTION is an error for libical
         _add_text(event, "DESCRIPTION", details)
-    join = occurrence.join
+    join = None if occurrence.cancelled else occurrence.join  # nobody to meet there
     session = occurrence.session
     if join:
         _add_text(event, "LOCATION", join)

@@ -23,6 +23,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from . import http, ical, occurrences
 from .feeds import EXPAND_FUTURE, EXPAND_PAST
+from .plan import ALARMS
 from .publish import HTML, Document
 from .views import (
     EMBED_DEFAULT,
@@ -252,7 +253,8 @@ def qr():
 
 # -- feed variants by path ----------------------------------------------------------------------
 # A static host ignores query strings, so a static export holds /tags/<tag>.ics for ?tag=,
-# /with-cancelled/... for ?cancelled=show and /expanded/... for ?expand=utc. The app answers the
+# /with-cancelled/... for ?cancelled=show, /expanded/... for ?expand=utc and /alarm-15m/... for
+# ?alarm=15m. The app answers the
 # same paths with the same bytes, so the page, the README's recipes and every subscriber's
 # address work the same on both, and a site can move from one to the other.
 
@@ -260,11 +262,15 @@ def qr():
 @bp.get("/tags/<tag>.ics")
 @bp.get("/with-cancelled/<path:rest>")
 @bp.get("/expanded/<path:rest>")
+@bp.get("/alarm-<alarm>/<path:rest>")
 def feed_variant(**_):
     """A feed variant named by its path (see :class:`feed.views.FeedVariant`)."""
     current = version()
     schedule = current.schedule
     variant = FeedVariant.from_path(request.path)
+    if variant is None and request.view_args.get("alarm") not in (None, *ALARMS):
+        valid = ", ".join(f"alarm-{a}" for a in ALARMS)
+        abort(404, f"No reminder alarm-{request.view_args['alarm']}: use one of {valid}.")
     if variant is None:
         abort(404, "No such feed: use calendar.ics, series/<id>.ics or tags/<tag>.ics.")
     if variant.series is not None:
@@ -281,5 +287,6 @@ def feed_variant(**_):
         show_cancelled=variant.cancelled,
         tag=variant.tag,
         expand=window,
+        alarm=variant.alarm,
     )
     return send(current.feed(options))

@@ -24,16 +24,36 @@ class Options:
     """What a feed variant contains. The default is the subscription feed."""
 
     series: tuple[str, ...] | None = None  # None: every series
-    show_cancelled: bool = False  # cancelled weeks as STATUS:CANCELLED overrides, not EXDATEs
+    show_cancelled: bool = False  # cancelled weeks as "Cancelled: ..." overrides, not EXDATEs
     tag: str | None = None  # only the sessions with this tag (or whole series carrying it)
     # (first, last) local dates: one VEVENT per occurrence in UTC, for widgets with weak
     # recurrence or time-zone support. Not for subscribing: past the window, events vanish.
     expand: tuple[dt.date, dt.date] | None = None
+    # A reminder (a key of ALARMS) on every event that takes place. It changes no event's
+    # identity or stamps: the renderer adds it to the events of the variant without it.
+    alarm: str | None = None
 
     @property
     def subscription(self) -> bool:
         """The subscription feed, or one series of it: the events every feed shares."""
         return not (self.show_cancelled or self.tag or self.expand)
+
+
+# The reminders a feed offers (``?alarm=15m``): a few, so that a static export can hold every
+# feed with each of them. The values are how long before the start the reminder fires.
+ALARMS = {
+    "15m": dt.timedelta(minutes=15),
+    "30m": dt.timedelta(minutes=30),
+    "1h": dt.timedelta(hours=1),
+    "1d": dt.timedelta(days=1),
+}
+_UNITS = {"m": "minute", "h": "hour", "d": "day"}
+
+
+def alarm_words(name: str) -> str:
+    """A reminder in words: "15m" is "15 minutes"."""
+    amount = int(name[:-1])
+    return f"{amount} {_UNITS[name[-1]]}" + ("s" if amount != 1 else "")
 
 
 SUBSCRIPTION = Options()

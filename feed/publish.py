@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 ICS = "text/calendar; charset=utf-8"
 JSON = "application/json"
+SCHEMA_JSON = "application/schema+json"
 HTML = "text/html; charset=utf-8"
 
 

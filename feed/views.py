@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from . import ical, jsonfeed, occurrences
 from .occurrences import Occurrence
+from .plan import ALARMS, alarm_words
 from .schedule import SESSION_DETAILS, WEEKDAYS, Schedule, Series, Session
 
 # Names people use for a zone; anything else is shown by its IANA name.
@@ -36,21 +37,24 @@ EMBED_SPARE = 20
 GOOGLE_DETAILS_MAX = 1500  # long URLs fail in some browsers; the .ics link has everything
 
 # Feed variants as paths, the same on the app and on a static export (whose host ignores query
-# strings): /tags/<tag>.ics is ?tag=<tag>, /with-cancelled/... is ?cancelled=show and
-# /expanded/... is ?expand=utc. Series ids and tags are lowercase letters, digits and hyphens,
-# so these names cannot clash with them.
+# strings): /tags/<tag>.ics is ?tag=<tag>, /with-cancelled/... is ?cancelled=show,
+# /expanded/... is ?expand=utc and /alarm-15m/... is ?alarm=15m. Series ids and tags are
+# lowercase letters, digits and hyphens, so these names cannot clash with them.
 WITH_CANCELLED = "/with-cancelled"
 EXPANDED = "/expanded"
+ALARM = "/alarm-"
 
 
 @dataclass(frozen=True)
 class FeedVariant:
-    """One feed: every series, one series or one tag; cancelled weeks shown; expanded in UTC."""
+    """One feed: every series, one series or one tag; cancelled weeks shown; expanded in UTC;
+    with a reminder (a key of :data:`feed.plan.ALARMS`)."""
 
     series: str | None = None
     tag: str | None = None
     cancelled: bool = False
     expanded: bool = False
+    alarm: str | None = None
 
     @property
     def path(self) -> str:
@@ -61,33 +65,45 @@ class FeedVariant:
         else:
             name = "/calendar.ics"
         return (
-            (EXPANDED if self.expanded else "") + (WITH_CANCELLED if self.cancelled else "") + name
+            (ALARM + self.alarm if self.alarm else "")
+            + (EXPANDED if self.expanded else "")
+            + (WITH_CANCELLED if self.cancelled else "")
+            + name
         )
 
     @classmethod
     def from_path(cls, path: str) -> FeedVariant | None:
         """The variant a path names (the inverse of :attr:`path`), or None."""
+        alarm = None
+        if path.startswith(ALARM):
+            alarm, _, rest = path[len(ALARM) :].partition("/")
+            if alarm not in ALARMS:
+                return None
+            path = "/" + rest
         expanded = path.startswith(EXPANDED + "/")
         path = path[len(EXPANDED) :] if expanded else path
         cancelled = path.startswith(WITH_CANCELLED + "/")
         path = path[len(WITH_CANCELLED) :] if cancelled else path
+        flags = {"cancelled": cancelled, "expanded": expanded, "alarm": alarm}
         if path == "/calendar.ics":
-            return cls(cancelled=cancelled, expanded=expanded)
+            return cls(**flags)
         for prefix, field in (("/series/", "series"), ("/tags/", "tag")):
             name = path[len(prefix) : -len(".ics")]
             if path.startswith(prefix) and path.endswith(".ics") and name and "/" not in name:
-                return cls(**{field: name}, cancelled=cancelled, expanded=expanded)
+                return cls(**{field: name}, **flags)
         return None
 
 
 def feed_variants(schedule: Schedule) -> list[FeedVariant]:
     """Every feed a static export holds: each of every series, each series and each declared
-    tag, plain, with cancelled weeks, expanded, and both."""
+    tag, plain, with cancelled weeks, expanded, and both; each without a reminder and with
+    each of them."""
     bases = [FeedVariant()]
     bases += [FeedVariant(series=s.id) for s in schedule.series]
     bases += [FeedVariant(tag=tag) for tag in schedule.tag_names]
     return [
-        FeedVariant(b.series, b.tag, cancelled, expanded)
+        FeedVariant(b.series, b.tag, cancelled, expanded, alarm)
+        for alarm in (None, *ALARMS)
         for b in bases
         for expanded in (False, True)
         for cancelled in (False, True)
@@ -390,6 +406,7 @@ def page_context(schedule: Schedule, instant: dt.datetime, site: Site) -> dict:
             for year, found in archive(schedule, instant)
         ],
         "subscribe": subscribe_links(schedule.name, feed) if site.absolute else None,
+        "reminders": reminder_links(schedule, site) if site.absolute else [],
         "feed": feed,
         "feeds": feed_list(schedule, site),
         "expanded": site.feed(FeedVariant(expanded=True)),
@@ -472,6 +489,18 @@ def feed_list(schedule: Schedule, site: Site) -> list[tuple[str, str, str]]:
     return [
         (label, site.feed(v), site.feed(FeedVariant(v.series, v.tag, cancelled=True)))
         for label, v in found
+    ]
+
+
+def reminder_links(schedule: Schedule, site: Site) -> list[tuple[str, str]]:
+    """(words, webcal address) of the feed with each reminder: for the clients that honour a
+    subscription's reminders (docs/clients.md R39), all of which open webcal:// links."""
+    return [
+        (
+            alarm_words(alarm),
+            subscribe_links(schedule.name, site.feed(FeedVariant(alarm=alarm)))["webcal"],
+        )
+        for alarm in ALARMS
     ]
 
 

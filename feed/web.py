@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import http, occurrences
 from .occurrences import Occurrence
-from .publish import Document, Publisher, Version
+from .publish import SCHEMA_JSON, Document, Publisher, Version
 from .schedule import FIRST_YEAR, LAST_YEAR, Schedule, Series
 
 BUNDLED_SCHEDULE = Path(__file__).resolve().parent.parent / "schedule.yaml"
@@ -277,6 +277,21 @@ def healthz():
 def robots():
     """Calendar fetchers (Google's among them) obey robots.txt: allow everything."""
     return Response(http.ROBOTS_TXT, content_type=http.PLAIN_TEXT)
+
+
+@bp.get("/schedule.schema.json")
+def schedule_schema():
+    """The JSON Schema of schedule.yaml, for editors: a schedule kept elsewhere names it in its
+    ``# yaml-language-server: $schema=<site>/schedule.schema.json`` line."""
+    from .schedule.jsonschema import dumps
+
+    current = version()
+
+    def build() -> Document:
+        body = dumps().encode()
+        return Document(body, SCHEMA_JSON, current.last_modified)
+
+    return send(current.document(("schema",), build))
 
 
 @bp.app_errorhandler(HTTPException)

@@ -90,3 +90,25 @@ def test_hovering_a_key_shows_its_help_from_the_declarations(editor):
         {"textDocument": {"uri": uri}, "position": {"line": row, "character": 10}},
     )
     assert "An https link to the session's slides." in str(found["contents"])
+
+
+def test_a_schedule_kept_elsewhere_names_the_schema_the_site_serves(tmp_path):
+    """An organizer whose schedule.yaml lives outside this repository points the modeline at
+    the site's /schedule.schema.json: the editor fetches it from the running app."""
+    from servers import app_server
+
+    shutil.copy(ROOT / "schedule.yaml", tmp_path / "served.yaml")
+    with app_server(tmp_path / "served.yaml", workers=1) as base:
+        server = LanguageServer(tmp_path)  # no schedule.schema.json in this folder
+        try:
+            text = (ROOT / "schedule.yaml").read_text()
+            text = text.replace(
+                MODELINE, MODELINE.replace("schedule.schema.json", base + "/schedule.schema.json")
+            )
+            line = "        topic: Secure Development Practices\n"
+            text = text.replace(line, line.replace("topic", "topc"))
+            uri = open_document(server, tmp_path, "schedule.yaml", text)
+            (typo,) = server.diagnostics(uri)
+            assert typo["message"] == "Property topc is not allowed."
+        finally:
+            server.close()

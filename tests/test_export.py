@@ -118,6 +118,7 @@ def test_the_export_is_the_whole_site(exported):
         "join.html",
         "qr.svg",
         "robots.txt",
+        "schedule.schema.json",
         "sessions.json",
         "next.json",
         "next.ics",

@@ -116,3 +116,15 @@ def test_docs_key_reference_is_current():
         "the key reference in docs/schedule-format.md is stale: run "
         "`python -m feed.schedule.reference` to regenerate it"
     )
+
+
+def test_the_site_serves_it_for_editors_anywhere(client):
+    """`/schedule.schema.json` is the committed schema, cacheable and readable from any origin
+    (editors in the browser, such as github.dev, fetch it cross-origin)."""
+    response = client.get("/schedule.schema.json")
+    assert response.status_code == 200
+    assert response.data == COMMITTED.read_bytes()
+    assert response.headers["Content-Type"] == "application/schema+json"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    again = client.get("/schedule.schema.json", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
