@@ -94,11 +94,8 @@ def serve(schedule_path, host, port):
     server = make_server(host, port, app, threaded=True, fd=listener.fileno())
     listener.close()  # the server holds its own copy of the socket
     shown = f"[{host}]" if ":" in host else host
+    # (A missing public address was logged by the app as it started: once is enough.)
     click.echo(f"Serving {schedule_path} at http://{shown}:{server.port}/", err=True)
-    current = app.extensions["feed.publisher"].current()
-    problem = public_url_problem(current.schedule, app.config.get("PUBLIC_URL"))
-    if problem:
-        click.echo(f"note: {problem}", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
