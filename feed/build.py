@@ -1,7 +1,7 @@
 """Static export: the app's site as files any static host or CDN can serve.
 
 Every file is what the app answers, fetched through its own routes as of the build, with the
-app in static mode (:class:`feed.views.Site`): the page and the widget link to file names
+app in static mode (:class:`feed.links.Site`): the page and the widget link to file names
 (``embed.html``, ``join.html``, ``tags/<tag>.ics``) instead of routes and query strings, which
 static hosts ignore, and compute in the browser what depends on the clock. The feeds are
 byte-identical to the app's (same ETag). The export is crawled: every link of every exported
@@ -37,8 +37,8 @@ from urllib.parse import urljoin, urlsplit
 
 from flask import Flask
 
+from .links import EMBED_DEFAULT, Site, feed_variants
 from .plan import ALARMS
-from .views import EMBED_DEFAULT, Site, feed_variants
 
 MANIFEST = ".feed-export"
 RULE_FILES = ("_headers", "nginx.conf")

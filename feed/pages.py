@@ -23,18 +23,10 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from . import http, ical, occurrences
 from .feeds import EXPAND_FUTURE, EXPAND_PAST
+from .links import EMBED_DEFAULT, FeedVariant, Site, subscribe_links
 from .plan import ALARMS
 from .publish import HTML, Document
-from .views import (
-    EMBED_DEFAULT,
-    EMBED_MAX,
-    FeedVariant,
-    Site,
-    embedded,
-    page_context,
-    session_context,
-    subscribe_links,
-)
+from .views import EMBED_MAX, embedded, page_context, session_context
 from .web import (
     NEXT_DAYS,
     normal_public_url,
@@ -264,7 +256,7 @@ def qr():
 @bp.get("/expanded/<path:rest>")
 @bp.get("/alarm-<alarm>/<path:rest>")
 def feed_variant(**_):
-    """A feed variant named by its path (see :class:`feed.views.FeedVariant`)."""
+    """A feed variant named by its path (see :class:`feed.links.FeedVariant`)."""
     current = version()
     schedule = current.schedule
     variant = FeedVariant.from_path(request.path)

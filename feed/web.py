@@ -168,7 +168,7 @@ def is_loopback_request() -> bool:
 def public_base(schedule: Schedule) -> str:
     """Where links point, without a trailing slash: the public address when it is set; for a
     loopback request without one, the address it was sent to; otherwise only the app's mount
-    path ("" at the root), so links are relative (see :class:`feed.views.Site`).
+    path ("" at the root), so links are relative (see :class:`feed.links.Site`).
 
     X-Forwarded-* headers and the Host header of other requests are never used."""
     try:

@@ -627,7 +627,8 @@ def clock(shown: str) -> str:
 
 
 def test_the_readme_recipe_is_the_one_on_the_page():
-    from feed.views import Site, fullcalendar_snippet
+    from feed.links import Site
+    from feed.views import fullcalendar_snippet
 
     assert readme_recipe() == fullcalendar_snippet(Site(PUBLIC))
     assert f'url: "{PUBLIC}/expanded/calendar.ics"' in readme_recipe()

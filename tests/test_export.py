@@ -17,7 +17,7 @@ from conftest import NOW
 
 from feed import build
 from feed.cli import cli
-from feed.views import feed_variants
+from feed.links import feed_variants
 
 HERE = Path(__file__).parent
 SCHEDULES = {"small": HERE / "schedules" / "small.yaml", "bundled": HERE.parent / "schedule.yaml"}

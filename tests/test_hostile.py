@@ -513,7 +513,7 @@ def test_a_control_character_in_a_link_is_an_error_at_its_line():
 def test_the_page_shows_a_skipped_slot_at_the_time_it_means(make_app, small_schedule):
     """Regression: on the spring-forward day the page showed 02:30–04:30 (UTC−8) while the
     JSON and every calendar said 03:30 PDT."""
-    from feed import occurrences, views
+    from feed import links, occurrences, views
 
     path = small_schedule(CLOCKS)
     app = make_app(path)
@@ -521,6 +521,6 @@ def test_the_page_shows_a_skipped_slot_at_the_time_it_means(make_app, small_sche
         current = app.extensions["feed.publisher"].current()
         series = current.schedule.get("skipped")
         occurrence = occurrences.on(series, dt.date(2027, 3, 14))
-        shown = views.session_view(occurrence, views.Site("https://example.org"), {}, None)
+        shown = views.session_view(occurrence, links.Site("https://example.org"), {}, None)
     assert shown["time"].startswith("03:30–04:30 ")
     assert shown["time"].endswith("(UTC−7)")

@@ -13,7 +13,7 @@ import pytest
 from werkzeug.test import EnvironBuilder
 
 from feed import pages, web
-from feed.views import FeedVariant, Site
+from feed.links import FeedVariant, Site
 
 PUBLIC = "https://meet.example.org/meetings"
 HOSTILE_HOSTS = [
