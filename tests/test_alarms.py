@@ -148,24 +148,6 @@ def test_the_reminder_is_the_only_difference(options, alarm):
 # -- over HTTP ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("path", "query"),
-    [
-        ("/alarm-15m/calendar.ics", "/calendar.ics?alarm=15m"),
-        ("/alarm-1d/series/weekly.ics", "/series/weekly.ics?alarm=1d"),
-        (
-            "/alarm-30m/expanded/with-cancelled/tags/platform-engineering.ics",
-            "/calendar.ics?tag=platform-engineering&cancelled=show&expand=utc&alarm=30m",
-        ),
-    ],
-)
-def test_the_path_form_is_the_query_form(client, path, query):
-    by_path, by_query = client.get(path), client.get(query)
-    assert by_path.status_code == by_query.status_code == 200
-    assert by_path.data == by_query.data
-    assert b"BEGIN:VALARM" in by_path.data
-
-
 @pytest.mark.parametrize("value", ["15", "15M", "2m", "", "1w", "-15m", "15m,1h"])
 def test_an_unknown_reminder_is_a_400_naming_the_valid_ones(client, value):
     response = client.get(f"/calendar.ics?alarm={value}")

@@ -235,6 +235,12 @@ def test_public_url_problem_for_check():
             "/expanded/with-cancelled/tags/platform-engineering.ics",
             "/calendar.ics?tag=platform-engineering&cancelled=show&expand=utc",
         ),
+        ("/alarm-15m/calendar.ics", "/calendar.ics?alarm=15m"),
+        ("/alarm-1d/series/weekly.ics", "/series/weekly.ics?alarm=1d"),
+        (
+            "/alarm-30m/expanded/with-cancelled/tags/platform-engineering.ics",
+            "/calendar.ics?tag=platform-engineering&cancelled=show&expand=utc&alarm=30m",
+        ),
     ],
 )
 def test_feed_variants_by_path_are_the_query_forms(client, path, query):
@@ -254,6 +260,8 @@ def test_feed_variants_by_path_are_the_query_forms(client, path, query):
         "/expanded/other.ics",
         "/expanded/series/a/b.ics",
         "/with-cancelled/expanded/calendar.ics",
+        "/expanded/alarm-15m/calendar.ics",
+        "/alarm-15m/alarm-15m/calendar.ics",
     ],
 )
 def test_unknown_feed_variants_are_404(client, path):
