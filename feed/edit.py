@@ -47,6 +47,7 @@ class Edit:
     series: str
     date: dt.date
     done: str
+    warnings: tuple[str, ...] = ()  # what `feed check` warns about after the edit, not before
 
 
 def add(
@@ -163,6 +164,7 @@ class _Document:
             raise EditError(f"{path} has problems; fix them first (feed check):\n{first}")
         self.path = path
         self.schedule: Schedule = report.schedule
+        self.warnings = {_unplaced(p) for p in report.warnings}
         self.lines = text.splitlines(keepends=True)
         self.newline = "\r\n" if text.endswith("\r\n") else "\n"
         tree, _ = read(text, path)
@@ -313,7 +315,8 @@ class _Document:
         if not report.ok:
             problems = "\n".join(str(p) for p in report.errors[:5])
             raise EditError(f"the schedule would not be valid after this edit:\n{problems}")
-        return Edit(text, series.id, day, f"{series.id}: {day} {verb}")
+        new = tuple(str(p) for p in report.warnings if _unplaced(p) not in self.warnings)
+        return Edit(text, series.id, day, f"{series.id}: {day} {verb}", new)
 
     def _end_of(self, key: Value, node: Value, indent: int) -> int:
         """The index of the line after an entry's last line of content: the entry runs until
@@ -339,6 +342,12 @@ class _Document:
         for name, item in value.items():
             lines += _block(name, item, indent + step, nl)
         return lines
+
+
+def _unplaced(problem) -> tuple[str, str]:
+    """A warning without the line numbers it holds: lines move with an edit, and a warning
+    that was there before is not the edit's doing."""
+    return problem.key, re.sub(r"line \d+", "line", problem.message)
 
 
 def _block(name: str, item, indent: int, nl: str) -> list[str]:

@@ -124,6 +124,8 @@ def _edit(schedule_path, dry_run, change, *args, **kwargs) -> None:
     except edit.EditError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(done.done)
+    for warning in done.warnings:  # e.g. a one-off event at a weekly series' slot
+        click.echo(warning, err=True)
     for line in diff_texts(before, done.text, str(path), str(path)).lines:
         click.echo(f"  {line}")
     if dry_run:

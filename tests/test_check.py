@@ -416,8 +416,8 @@ EXPECTED = {  # file in tests/schedules/invalid/ -> the lines `feed check` print
     ],
     "warning_out_of_order": [
         (
-            "schedule.yaml:15:7: warning: series.weekly.sessions.2024-01-16: 2024-01-16 is "
-            "listed after 2024-01-23 (keep sessions in date order so the file stays easy to read)"
+            "schedule.yaml:15:7: warning: series.weekly.sessions.2024-01-16: 2024-01-16 comes "
+            "after 2024-01-23 (line 14) (it belongs before line 14: keep sessions in date order)"
         ),
     ],
     "weekday_mismatch": [
@@ -540,6 +540,74 @@ EXPECTED = {  # file in tests/schedules/invalid/ -> the lines `feed check` print
             "schedule.yaml:14:15: series.weekly.duration: '99999999999999999999999999999999999999"
             "99999999[...]999999999999999999999999999999999999999999999h' is not between 1 minute"
             " and 24 hours (a session longer than a day should be a one-off event with `ends`)"
+        ),
+    ],
+    # Organizers: edits that cannot be misfiled. A session appended at the end of the file lands
+    # under the last series; a slip of indentation or of a colon is reported where it is made.
+    "warning_misfiled_at_weekly_slot": [
+        (
+            "schedule.yaml:20:7: warning: series.events.sessions.2024-01-23: 2024-01-23 at 11:00 "
+            "is a slot of weekly (Tuesdays at 11:00) (did you mean series weekly? Then move the "
+            "entry under `series.weekly.sessions`, after 2024-01-16 (line 15))"
+        ),
+    ],
+    "warning_misfiled_all_day": [
+        (
+            "schedule.yaml:22:7: warning: series.events.sessions.2024-01-23: 2024-01-23 is an "
+            "all-day event on a Tuesday, a week after the 2024-01-16 session of weekly, which has "
+            "no entry for 2024-01-23 (did you mean series weekly? Then move the entry under "
+            "`series.weekly.sessions`, after 2024-01-16 (line 17); an event of its own that day "
+            "is fine once weekly has an entry for it)"
+        ),
+    ],
+    "moved_after_misspelt_every": [
+        "schedule.yaml:10:5: series.weekly.evrey: unknown key 'evrey' (did you mean 'every'?)",
+    ],
+    "empty_timezone": [
+        (
+            "schedule.yaml:4:12: calendar.timezone: the timezone is empty (write an IANA time "
+            "zone name after the colon, e.g. timezone: America/Los_Angeles or Europe/Berlin)"
+        ),
+    ],
+    "empty_name": [
+        (
+            "schedule.yaml:3:8: calendar.name: the name is empty (write the calendar's name after "
+            "the colon, e.g. name: DevOps Lunch and Learn)"
+        ),
+    ],
+    "no_space_after_colon": [
+        (
+            "schedule.yaml:15:9: YAML syntax error: `topic:GitOps` has no space after the colon, "
+            "so it is read as text, not as a key and its value (put a space after the colon: "
+            "`topic: GitOps`)"
+        ),
+    ],
+    "no_space_after_colon_shorthand": [
+        (
+            "schedule.yaml:15:9: series.weekly.sessions.2024-01-09: 'topic:GitOps' is read as a "
+            "topic, not as the key 'topic' and its value (put a space after the colon: `topic: "
+            "GitOps`; quote it if it is the topic)"
+        ),
+    ],
+    "dedented_session": [
+        (
+            "schedule.yaml:19:5: YAML syntax error: `2024-01-16` is indented 4 spaces, unlike the "
+            "lines around it (indent it with 6 spaces, like line 14; a line indented less than "
+            "the lines above ends the list or mapping they are in)"
+        ),
+    ],
+    "url_with_space": [
+        (
+            "schedule.yaml:12:11: series.weekly.join: 'https://zoom.us/j/123 456' contains a "
+            "space (remove it, or write it as %20: a link holds no spaces, and calendar clients "
+            "cut it at the first one)"
+        ),
+    ],
+    "year_out_of_range": [
+        (
+            "schedule.yaml:14:7: series.weekly.sessions.2207-01-05: '2207-01-05' has the year "
+            "2207, outside the years a schedule may name (1970 to 2200) (did you mean "
+            "2027-01-05?)"
         ),
     ],
 }
@@ -748,7 +816,7 @@ def test_report_says_whether_the_schedule_can_be_published():
     assert isinstance(report, Report)
     assert report.ok and report.schedule == load(text)
     assert report.errors == ()
-    assert [p.message for p in report.warnings] == ["2024-01-09 is listed after 2024-01-16"]
+    assert [p.message for p in report.warnings] == ["2024-01-09 comes after 2024-01-16 (line 13)"]
 
     broken = text + "      2024-01-22: A Monday\n"
     report = check(broken)
@@ -806,8 +874,8 @@ def test_an_empty_calendar_timezone_is_reported():
     """Regression: `timezone:` with nothing after it made the file unpublishable, silently."""
     text = WEEKLY.replace("timezone: America/Los_Angeles", "timezone:") + "      2024-01-09: A\n"
     assert [str(p) for p in check(text).problems] == [
-        "schedule.yaml:3:12: calendar.timezone: the timezone is empty "
-        "(write some text or remove the key)"
+        "schedule.yaml:3:12: calendar.timezone: the timezone is empty (write an IANA time zone "
+        "name after the colon, e.g. timezone: America/Los_Angeles or Europe/Berlin)"
     ]
 
 
@@ -836,3 +904,226 @@ def test_a_broken_calendar_still_declares_its_tags():
         "'https://example.org/' is not a domain name",
         "unknown tag 'opps'",
     ]
+
+
+# -- misfiled entries: a session under the one-off events --------------------------------------
+
+REAL = (INVALID.parents[2] / "schedule.yaml").read_text()
+APPENDED = "      2024-02-20:\n        topic: Chaos engineering\n        agenda: [Why, How]\n"
+
+
+def misfiled(text: str) -> list[str]:
+    return [p.message for p in check(text).problems if "did you mean series" in (p.hint or "")]
+
+
+def test_the_next_session_appended_to_the_real_file_is_a_warning_naming_its_series():
+    """The issue's case: the entry lands under events-of-interest, the last series."""
+    report = check(REAL + APPENDED)
+    assert report.ok and report.errors == ()
+    assert [str(p) for p in report.warnings] == [
+        "schedule.yaml:720:7: warning: series.events-of-interest.sessions.2024-02-20: 2024-02-20 "
+        "is an all-day event on a Tuesday, a week after the 2024-02-13 session of "
+        "devops-lunch-and-learn, which has no entry for 2024-02-20 (did you mean series "
+        "devops-lunch-and-learn? Then move the entry under "
+        "`series.devops-lunch-and-learn.sessions`, after 2024-02-13 (line 691); an event of its "
+        "own that day is fine once devops-lunch-and-learn has an entry for it)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "      2024-02-27: Two weeks on, after a week without a session\n",
+        '      2024-02-20: {topic: At its time, at: "11:00"}\n',
+        '      2024-01-16: {topic: At the time of a session written, at: "11:00"}\n',
+        "      2024-02-20: {cancelled: A week off, filed under the wrong series}\n",
+    ],
+)
+def test_entries_that_look_like_sessions_of_the_weekly_series_are_warned_about(entry):
+    assert len(misfiled(REAL + entry)) == 1
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "      2024-02-20: {topic: KubeCon, ends: 2024-02-22}\n",  # several days over a Tuesday
+        "      2024-03-12: One-day summit, a month after the last session\n",
+        "      2024-01-16: One-day summit the day of a session\n",  # the week has its entry
+        "      2024-02-21: The day after\n",
+        '      2024-02-20: {topic: Breakfast, at: "08:00"}\n',
+        '      2021-05-11: {topic: Before the series starts, at: "11:00"}\n',
+    ],
+)
+def test_events_of_their_own_are_not_warned_about(entry):
+    assert check(REAL + entry).ok
+    assert misfiled(REAL + entry) == []
+
+
+def test_a_one_off_event_in_a_cancelled_or_moved_weeks_slot_stands_in_for_it():
+    for change in ("cancelled: yes", 'moved: "12:00"'):
+        text = WEEKLY + (
+            f"      2024-01-09: {{{change}}}\n"
+            "  events:\n"
+            "    title: Events\n"
+            '    sessions: {2024-01-09: {topic: Instead, at: "11:00"}}\n'
+        )
+        assert check(text).problems == (), change
+
+
+def test_a_one_off_event_in_another_zone_is_compared_at_the_same_instant():
+    text = WEEKLY + (
+        "      2024-01-09: First\n"
+        "  events:\n"
+        "    title: Events\n"
+        "    timezone: America/New_York\n"
+        '    sessions: {2024-01-16: {topic: Second, at: "14:00"}}\n'
+    )
+    assert misfiled(text) == ["2024-01-16 at 14:00 is a slot of weekly (Tuesdays at 11:00)"]
+
+
+def test_edits_by_the_commands_file_under_the_right_series_without_warnings():
+    """`feed add` finds the series by its weekly slot: nothing it writes is misfiled."""
+    from feed import edit
+
+    done = edit.add(REAL, dt.date(2024, 2, 20), {"topic": "Chaos engineering"})
+    assert done.series == "devops-lunch-and-learn"
+    assert check(done.text).problems == ()
+
+
+# -- messages that name the mistake where it is made ------------------------------------------
+
+
+@pytest.mark.parametrize("misspelt", ["Every: tuesday", "evrey: tuesday", "weekday: tuesday"])
+def test_a_misspelt_every_does_not_make_weekly_sessions_one_off_events(misspelt):
+    text = WEEKLY.replace("every: tuesday", misspelt) + (
+        "      2024-01-09: {topic: First, moved: 2024-01-10}\n"
+    )
+    messages = [p.message for p in check(text).problems]
+    assert len(messages) == 1 and messages[0].startswith("unknown key"), messages
+
+
+def test_a_key_glued_to_its_value_in_braces_is_read_as_meant():
+    text = WEEKLY + "      2024-01-09: {topic:GitOps, agenda: [Flux]}\n"
+    assert [str(p) for p in check(text).problems] == [
+        "schedule.yaml:13:20: series.weekly.sessions.2024-01-09.topic:GitOps: unknown key "
+        "'topic:GitOps' (put a space after the colon: `topic: GitOps`)"
+    ]
+
+
+def test_a_key_glued_to_its_value_as_the_only_line_of_a_mapping():
+    text = "calendar:\n  name:Example\nseries: {weekly: {title: Weekly}}\n"
+    assert [str(p) for p in check(text).problems] == [
+        "schedule.yaml:2:3: calendar: expected a mapping of keys, got 'name:Example' (put a "
+        "space after the colon: `name: Example`)"
+    ]
+
+
+def test_a_quoted_topic_with_a_colon_is_a_topic():
+    text = WEEKLY + '      2024-01-09: "topic:GitOps"\n'
+    assert check(text).schedule.series[0].sessions[0].topic == "topic:GitOps"
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (  # a session's key indented like a date
+            "      2024-01-09:\n      topic: First\n",
+            "schedule.yaml:14:7: series.weekly.sessions.topic: 'topic' is a key of a session, not "
+            "a date (indent it under the date of its session, deeper than the dates)",
+        ),
+        (  # a session's key indented less than its neighbours, before a list
+            "      2024-01-09:\n        topic: First\n     agenda:\n          - One\n"
+            "      2024-01-16: Second\n",
+            "schedule.yaml:15:6: YAML syntax error: `agenda` is indented 5 spaces, unlike the "
+            "lines around it (indent it with 8 spaces, like line 14; a line indented less than "
+            "the lines above ends the list or mapping they are in)",
+        ),
+        (  # a date indented like a series
+            "      2024-01-09: First\n  2024-01-16: Second\n",
+            "schedule.yaml:14:3: series.2024-01-16: 2024-01-16 is indented as a series, not as a "
+            "session (indent it like the other dates, under the `sessions:` of its series)",
+        ),
+        (  # a glued key that YAML reads on into the next key
+            '      2024-01-09:\n        agenda: [x]\n        at:"12:00"\n        topic: First\n',
+            'schedule.yaml:15:9: YAML syntax error: `at:"12:00"` has no space after the colon, so '
+            "it is read as text, not as a key and its value (put a space after the colon: "
+            '`at: "12:00"`)',
+        ),
+    ],
+)
+def test_indentation_and_colon_slips_are_reported_where_they_are(lines, expected):
+    assert [str(p) for p in check(WEEKLY + lines).problems][:1] == [expected]
+
+
+def test_an_over_indented_key_is_reported_on_its_line():
+    text = WEEKLY.replace("    every: tuesday", "      every: tuesday")
+    assert [str(p) for p in check(text).problems] == [
+        "schedule.yaml:9:7: YAML syntax error: `every` is indented 6 spaces, unlike the lines "
+        "around it (indent it with 4 spaces, like line 8; a line indented more than the one "
+        "above is read as part of it)"
+    ]
+
+
+def test_a_text_with_a_colon_and_space_keeps_its_hint():
+    text = WEEKLY + "      2024-01-09: Storage: LinStor\n"
+    assert [p.hint for p in check(text).problems] == [
+        'put text that holds ": " in quotes, e.g. "Storage: LinStor"'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("starts: 2207-01-05", "did you mean 2027-01-05?"),  # two digits swapped
+        ("starts: 20204-01-02", "did you mean 2024-01-02?"),  # too many digits, a date nearby
+        ("starts: 9999-01-02", "check the year"),
+    ],
+)
+def test_a_year_out_of_range_names_the_range_and_the_likely_year(written, hint):
+    text = WEEKLY.replace("starts: 2024-01-02", written)
+    if "20204" in written:  # a date nearby: the session's own, for its `moved`
+        text = WEEKLY + f"      2024-01-09: {{topic: First, moved: {written.split()[1]}}}\n"
+    problems = check(text).problems
+    assert [p.hint for p in problems][:1] == [hint]
+    assert "outside the years a schedule may name (1970 to 2200)" in problems[0].message
+
+
+def test_a_wrong_time_of_one_off_events_does_not_make_them_all_day():
+    """Regression: `at: "25:00"` was followed by "an all-day event cannot have a duration"."""
+    text = WEEKLY + (
+        "      2024-01-09: First\n"
+        "  events:\n"
+        "    title: Events\n"
+        '    at: "25:00"\n'
+        "    sessions: {2024-01-10: {topic: Demo day, duration: 2h}}\n"
+    )
+    assert [p.message for p in check(text).problems] == ["'25:00' is not a time of day"]
+
+
+def test_an_empty_calendar_is_one_problem_with_a_hint():
+    assert [str(p) for p in check("calendar:\nseries: {weekly: {title: Weekly}}\n").problems] == [
+        "schedule.yaml:1:10: calendar: nothing is given (write its keys on the lines below, "
+        "indented)"
+    ]
+
+
+def test_ics_of_a_file_with_an_empty_timezone_prints_the_error(tmp_path, monkeypatch):
+    """Regression: an empty `timezone:` must never be "0 errors", or a silent exit 1."""
+    shutil.copy(INVALID / "empty_timezone.yaml", tmp_path / "schedule.yaml")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["ics", "--schedule", "schedule.yaml"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == EXPECTED["empty_timezone"]
+    result = CliRunner().invoke(cli, ["check", "schedule.yaml"])
+    assert result.stderr.splitlines()[-1] == "schedule.yaml: 1 error"
+
+
+def test_both_parsers_place_a_character_they_refuse_alike(monkeypatch):
+    """Regression: libyaml gives a byte offset and PyYAML's reader a character offset; both
+    are read as what they are (the BEL after "ééé" is in column 12, not 11)."""
+    text = "calendar:\n  name: ééé\x07\n"
+    with_libyaml = check(text)
+    monkeypatch.setattr(yamlread, "_LOADER", yamlread._PyLoader)
+    assert check(text) == with_libyaml
+    assert [(p.line, p.column) for p in with_libyaml.problems] == [(2, 12)]

@@ -34,6 +34,7 @@ class Field:
     help: str = ""
     required: bool = False
     missing: str | None = None  # the hint when a required key is absent
+    empty: str | None = None  # the hint when a required key is there without a value
     applies_to: str | None = None  # "weekly" or "one-off": only in that kind of series
     not_when_cancelled: bool = False  # a cancelled session cannot have it
     needs: tuple[str, ...] = ()  # other keys of the mapping that must be there with this one
@@ -91,6 +92,7 @@ CALENDAR = (
         "The calendar's name, shown by calendar apps, on one line. No commas, semicolons or "
         "backslashes: clients disagree on escaping them.",
         required=True,
+        empty="write the calendar's name after the colon, e.g. name: DevOps Lunch and Learn",
     ),
     Field("description", readers.text, TEXT, "What the calendar is about, for calendar apps."),
     Field(
@@ -101,6 +103,8 @@ CALENDAR = (
         "names none.",
         required=True,
         missing="e.g. timezone: America/Los_Angeles",
+        empty="write an IANA time zone name after the colon, e.g. timezone: America/Los_Angeles "
+        "or Europe/Berlin",
     ),
     Field(
         "domain",
@@ -154,7 +158,14 @@ PAGE = (
 )
 
 LINK = (
-    Field("title", readers.text, TEXT, "The link's text.", required=True),
+    Field(
+        "title",
+        readers.text,
+        TEXT,
+        "The link's text.",
+        required=True,
+        empty="write the link's text after the colon, e.g. title: Podcast",
+    ),
     Field("url", readers.url, URL, "Its https address; without one, the title is plain text."),
 )
 
@@ -165,6 +176,7 @@ SERIES = (
         TEXT,
         "The series' name; each event is titled `<title>: <topic>`.",
         required=True,
+        empty="write the series' name after the colon, e.g. title: DevOps Lunch and Learn",
     ),
     Field("description", readers.text, TEXT, "What the series is about, in each of its events."),
     Field(

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 import re
 
 from . import rules
-from .fields import CALENDAR, LINK, PAGE, SERIES, SESSION, TOP
+from .fields import CALENDAR, LINK, PAGE, SERIES, SERIES_KEYS, SESSION, SESSION_KEYS, TOP
 from .model import DEFAULT_DURATION, DEFAULT_REFRESH, Link, Page, Schedule, Series, Session
 from .problems import Report, ScheduleError
-from .readers import ID, date_text
-from .reading import Context, guarded, mapping, read_mapping, shown
+from .readers import DATE, ID, WEEKDAY_SPELLINGS, date_text
+from .reading import (
+    Context,
+    glued,
+    guarded,
+    mapping,
+    read_mapping,
+    shown,
+    space_after_colon,
+)
 from .yamlread import Value, read
 
 
@@ -151,6 +160,8 @@ def _all_series(ctx: Context, node: Value | None, zone: str, domain: str) -> lis
             if series.weekly:
                 rules.shared_slot(ctx, key_node, series, slots)
     guarded(ctx, node, "series", rules.uid_collisions, ctx, ids, domain)
+    keys = {sid: sessions for sid, (_, _, sessions) in ids.items()}
+    guarded(ctx, node, "series", rules.misfiled, ctx, found, keys)
     return found
 
 
@@ -160,6 +171,14 @@ def _series(
     """The series (None when unusable), whether it is weekly (None: not a series at all) and
     the keys of its sessions by date."""
     key = f"series.{sid}"
+    if DATE.fullmatch(sid):
+        ctx.error(
+            key_node,
+            key,
+            f"{sid} is indented as a series, not as a session",
+            "indent it like the other dates, under the `sessions:` of its series",
+        )
+        return None, None, {}
     if not ID.fullmatch(sid):
         ctx.error(
             key_node,
@@ -175,7 +194,7 @@ def _series(
         )
         return None, None, {}
     entries, values = read_mapping(ctx, node, key, SERIES)
-    weekly = "every" in entries
+    weekly = "every" in entries or _means_every(node)
     zone = values.get("timezone") if _given(entries, "timezone") else default_zone
     if weekly:
         rules.weekly_series(ctx, node, entries, values, key)
@@ -187,8 +206,10 @@ def _series(
         or (
             weekly and (weekday is None or values.get("at") is None or values.get("starts") is None)
         )
+        or ("at" in entries and values.get("at") is None)  # not all-day events: a wrong time
     ):
-        # Still read the sessions, so every problem is reported in one run.
+        # Still read the sessions, so every problem is reported in one run; none of them is
+        # judged by the series' slot or time, which are not known.
         _, keys = _sessions(ctx, entries.get("sessions"), key, None, weekly)
         return None, weekly, keys
     draft = Series(
@@ -209,6 +230,19 @@ def _series(
     if weekly:
         rules.clock_changes(ctx, entries["at"], entries["starts"], f"{key}.at", series)
     return series, weekly, keys
+
+
+def _means_every(node: Value) -> bool:
+    """A misspelt `every` (`evrey:`, `Every:`, `weekday: tuesday`) still makes a weekly series:
+    its sessions are then not also reported as holding keys of one-off events."""
+    return any(
+        k.text() not in SERIES_KEYS
+        and (
+            difflib.SequenceMatcher(None, k.text().lower()[:20], "every").ratio() >= 0.8
+            or (v.is_scalar and v.text().strip().lower() in WEEKDAY_SPELLINGS)
+        )
+        for k, v in node.data
+    )
 
 
 def _sessions(
@@ -238,8 +272,20 @@ def _sessions(
     keys: dict[dt.date, Value] = {}
     moved_nodes: dict[dt.date, Value] = {}
     previous: dt.date | None = None
-    for key_node, value in node.data:
-        date = date_text(ctx, key_node, f"{key}.{key_node.text()}", key_node.text())
+    # A date followed by a session's key indented like a date: that key says what is wrong.
+    names = [k.text() for k, _ in node.data]
+    stranded = {i for i in range(len(names) - 1) if names[i + 1] in SESSION_KEYS}
+    for index, (key_node, value) in enumerate(node.data):
+        if key_node.text() in SESSION_KEYS:
+            ctx.error(
+                key_node,
+                f"{key}.{key_node.text()}",
+                f"{key_node.text()!r} is a key of a session, not a date",
+                "indent it under the date of its session, deeper than the dates",
+            )
+            continue
+        near = previous or (series.starts if series is not None else None)
+        date = date_text(ctx, key_node, f"{key}.{key_node.text()}", key_node.text(), near)
         if date is None:
             continue
         skey = f"{key}.{date}"
@@ -251,15 +297,19 @@ def _sessions(
                 "merge the two entries",
             )
             continue
-        keys[date] = key_node
         if previous and date < previous:
+            later = next(d for d in keys if d > date)  # the first one listed: it goes before
             ctx.warn(
                 key_node,
                 skey,
-                f"{date} is listed after {previous}",
-                "keep sessions in date order so the file stays easy to read",
+                f"{date} comes after {previous} (line {keys[previous].line})",
+                f"it belongs before {'' if later == previous else f'{later} on '}line "
+                f"{keys[later].line}: keep sessions in date order",
             )
+        keys[date] = key_node
         previous = date
+        if index in stranded and value.is_scalar and value.data is None:
+            continue
         session = guarded(
             ctx,
             key_node,
@@ -301,6 +351,14 @@ def _session(
                 key,
                 f"{date} has no topic",
                 "write a topic, `{cancelled: yes}`, or delete the line",
+            )
+            return None
+        if not node.quoted and (found := glued(topic, SESSION_KEYS)):
+            ctx.error(
+                node,
+                key,
+                f"{shown(node)} is read as a topic, not as the key {found[0]!r} and its value",
+                space_after_colon(*found) + "; quote it if it is the topic",
             )
             return None
         entries: dict[str, Value] = {}

@@ -24,7 +24,7 @@ from .yamlread import Value
 
 # Numbers are ASCII digits only (\d would take any script's digits, and int() would read them).
 DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
-_SHORT_YEAR = re.compile(r"([0-9]{1,3}|[0-9]{5,})-[0-9]{1,2}-[0-9]{1,2}")
+_SHORT_YEAR = re.compile(r"([0-9]{1,3}|[0-9]{5,})(-[0-9]{1,2}-[0-9]{1,2})")
 _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 DURATION = re.compile(r"(?:([0-9]+)\s*h)?\s*(?:([0-9]+)\s*m(?:in)?)?", re.ASCII)
 ISO_DURATION = re.compile(r"PT(?:([0-9]+)H)?(?:([0-9]+)M)?")
@@ -113,6 +113,18 @@ def url(ctx: Context, node: Value, key: str) -> str | None:
     value = text(ctx, node, key)
     if value is None:
         return None
+    space = next((c for c in value if c.isspace()), None)
+    if space is not None and value[:8].lower() == "https://":
+        name = _SPACES.get(space, "a space")
+        code = "".join(f"%{byte:02X}" for byte in space.encode())
+        ctx.error(
+            node,
+            key,
+            f"{quoted(value)} contains {name}",
+            f"remove it, or write it as {code}: a link holds no spaces, and calendar clients "
+            "cut it at the first one",
+        )
+        return None
     parsed = whatwg_url(value)
     if (
         parsed is None
@@ -149,6 +161,9 @@ def url(ctx: Context, node: Value, key: str) -> str | None:
         )
         return None
     return parsed.href
+
+
+_SPACES = {"\t": "a tab", "\n": "a line break"}
 
 
 def whatwg_url(value: str) -> ada_url.URL | None:
@@ -295,10 +310,15 @@ def date(ctx: Context, node: Value, key: str) -> dt.date | None:
     return date_text(ctx, node, key, node.text())
 
 
-def date_text(ctx: Context, node: Value, key: str, raw: str) -> dt.date | None:
-    """A date written as raw (a session's key, or part of `moved`), reported at node."""
+def date_text(
+    ctx: Context, node: Value, key: str, raw: str, near: dt.date | None = None
+) -> dt.date | None:
+    """A date written as raw (a session's key, or part of `moved`), reported at node. ``near``
+    (else the date of the session being read) is a date the file has nearby: a mistyped year
+    close to it is suggested."""
     match = DATE.fullmatch(raw.strip())
-    if not match and (short := _SHORT_YEAR.fullmatch(raw.strip())):
+    short = None if match else _SHORT_YEAR.fullmatch(raw.strip())
+    if short and len(short[1]) < 4:
         ctx.error(
             node,
             key,
@@ -306,25 +326,52 @@ def date_text(ctx: Context, node: Value, key: str, raw: str) -> dt.date | None:
             "write the full four-digit year, e.g. 2022",
         )
         return None
-    if not match:
+    if not (match or short):
         ctx.error(
             node, key, f"{quoted(raw)} is not a date", "write dates as YYYY-MM-DD, e.g. 2024-01-16"
         )
         return None
-    year, month, day = (int(g) for g in match.groups())
-    if not FIRST_YEAR <= year <= LAST_YEAR:
+    digits = (match or short)[1]
+    if short or not FIRST_YEAR <= int(digits) <= LAST_YEAR:
+        meant = _meant_year(digits, near or ctx.date)
+        rest = raw.strip()[len(digits) :]
+        shown_year = digits if len(digits) <= 8 else quoted(digits, 20)
         ctx.error(
             node,
             key,
-            f"{quoted(raw)} has the year {year}",
-            "write the full four-digit year, e.g. 2022",
+            f"{quoted(raw)} has the year {shown_year}, outside the years a schedule may name "
+            f"({FIRST_YEAR} to {LAST_YEAR})",
+            f"did you mean {meant}{rest}?" if meant else "check the year",
         )
         return None
+    year, month, day = (int(g) for g in match.groups())
     try:
         return dt.date(year, month, day)
     except ValueError as exc:
         ctx.error(node, key, f"{quoted(raw)} is not a valid date: {exc}", "check the month and day")
         return None
+
+
+def _meant_year(digits: str, near: dt.date | None) -> int | None:
+    """The year a mistyped one most likely means: one typing slip away (two digits swapped,
+    one digit wrong, one too many), in range, and the closest to ``near`` within two years;
+    without ``near``, the only year two swapped digits give."""
+    if len(digits) > 6:  # no slip makes a year of that
+        return None
+    swapped = {
+        digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :] for i in range(len(digits) - 1)
+    }
+    slips = {
+        *swapped,
+        *(digits[:i] + c + digits[i + 1 :] for i in range(len(digits)) for c in "0123456789"),
+        *(digits[:i] + digits[i + 1 :] for i in range(len(digits))),
+    }
+    years = {int(y) for y in (slips if near else swapped) if len(y) == 4 and y[0] != "0"}
+    years = sorted(y for y in years if FIRST_YEAR <= y <= LAST_YEAR)
+    if near is None:
+        return years[0] if len(years) == 1 else None
+    close = sorted((abs(y - near.year), y) for y in years if abs(y - near.year) <= 2)
+    return close[0][1] if close and (len(close) == 1 or close[0][0] < close[1][0]) else None
 
 
 def time(ctx: Context, node: Value, key: str) -> dt.time | None:
@@ -387,7 +434,7 @@ def weekday(ctx: Context, node: Value, key: str) -> int | None:
     ctx.error(
         node,
         key,
-        f"{quoted(node.text())} is not a weekday",
+        f"{shown(node)} is not a weekday" if raw else "no weekday is given",
         did_you_mean(raw, WEEKDAYS) or one_of(WEEKDAYS),
     )
     return None

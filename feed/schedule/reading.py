@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
@@ -93,10 +94,35 @@ def blank(node: Value) -> bool:
 # -- mappings ------------------------------------------------------------------------------
 
 
+# `topic:Foo`: without a space after the colon, YAML reads one piece of text, not a key and
+# its value.
+_GLUED = re.compile(r"([a-z]+):(\S.*)", re.S)
+
+
+def glued(text: str, allowed: Sequence[str]) -> tuple[str, str] | None:
+    """(key, value) when text is one of the allowed keys and a value with no space between."""
+    found = _GLUED.fullmatch(text.strip())
+    return (found[1], found[2].strip()) if found and found[1] in allowed else None
+
+
+def space_after_colon(name: str, value: str) -> str:
+    return f"put a space after the colon: `{name}: {value}`"
+
+
 def mapping(ctx: Context, node: Value, key: str, allowed: Sequence[str]) -> dict[str, Value]:
-    """The mapping's entries by name; unknown and duplicate keys are reported."""
+    """The mapping's entries by name; unknown and duplicate keys are reported. A key glued to
+    its value (`{topic:Foo}`) is reported, and read as meant."""
     if not node.is_map:
-        ctx.error(node, key, f"expected a mapping of keys, got {shown(node)}", one_of(allowed))
+        if blank(node):
+            message, hint = "nothing is given", "write its keys on the lines below, indented"
+        elif node.is_scalar and not node.quoted and (found := glued(node.text(), allowed)):
+            message, hint = (
+                f"expected a mapping of keys, got {shown(node)}",
+                space_after_colon(*found),
+            )
+        else:
+            message, hint = f"expected a mapping of keys, got {shown(node)}", one_of(allowed)
+        ctx.error(node, key, message, hint)
         return {}
     for dup, first in node.duplicates:
         ctx.error(
@@ -109,8 +135,16 @@ def mapping(ctx: Context, node: Value, key: str, allowed: Sequence[str]) -> dict
     for k, v in node.data:
         name = k.text()
         if name not in allowed:
-            hint = did_you_mean(name, allowed) or one_of(allowed)
-            ctx.error(k, join(key, name), f"unknown key {name!r}", hint)
+            found = glued(name, allowed) if v.is_scalar and v.data is None else None
+            hint = space_after_colon(*found) if found else None
+            ctx.error(
+                k,
+                join(key, name),
+                f"unknown key {name!r}",
+                hint or did_you_mean(name, allowed) or one_of(allowed),
+            )
+            if found and found[0] not in entries:
+                entries[found[0]] = Value(found[1], k.line, k.column + len(found[0]) + 1)
             continue
         entries[name] = v
     return entries
@@ -134,8 +168,9 @@ def read_mapping(
                 hint = spec.missing or f"add `{spec.name}:` here"
                 ctx.error(node, at, f"{spec.name!r} is required", hint)
             continue
-        if spec.required and blank(value):
-            ctx.error(value, at, f"the {spec.name} is empty", "write some text or remove the key")
+        if spec.required and spec.read is not None and blank(value):
+            hint = spec.empty or f"write its value after `{spec.name}:`"
+            ctx.error(value, at, f"the {spec.name} is empty", hint)
             continue
         if spec.read is not None and spec.name not in skip:
             values[spec.name] = guarded(ctx, value, at, spec.read, ctx, value, at)

@@ -261,6 +261,107 @@ def shared_slot(ctx: Context, key_node: Value, series: Series, slots: dict) -> N
         )
 
 
+def misfiled(ctx: Context, series: list[Series], keys: dict[str, dict[dt.date, Value]]) -> None:
+    """An entry of a list of one-off events that looks like a session of a weekly series,
+    filed under the wrong series (appended at the end of the file, say): a warning naming the
+    series it belongs to and where.
+
+    It looks like a session when it starts at the series' slot, or when it is a one-day,
+    all-day event on the series' weekday, in a week the series has no entry for, within two
+    weeks of one it has: the next session, appended. An event over several days is never one
+    (conferences span the meeting's weekday), nor a one-day event away from the written
+    sessions (a summit in a month with no topics yet). ``keys`` holds each series' entries by
+    date.
+    """
+    weekly = [s for s in series if s.weekly]
+    for events in series:
+        if events.weekly:
+            continue
+        for session in events.sessions:
+            for meeting in weekly:
+                found = _looks_like_a_session(events, session, meeting, keys.get(meeting.id, {}))
+                if found is not None:
+                    at = keys[events.id][session.date]
+                    ctx.warn(at, f"series.{events.id}.sessions.{session.date}", *found)
+                    break
+
+
+# How near a weekly series' session a one-day event on its weekday looks like one of them:
+# the next session appended, perhaps after a week without one.
+_NEAR = dt.timedelta(weeks=2)
+
+
+def _looks_like_a_session(
+    events: Series, session: Session, meeting: Series, written: dict[dt.date, Value]
+) -> tuple[str, str] | None:
+    """(message, hint) when the one-off ``session`` of ``events`` looks like a session of the
+    weekly series ``meeting``, whose entries are ``written``."""
+    day = WEEKDAYS[meeting.weekday].title()
+    slot = f"{day}s at {meeting.at:%H:%M}"
+    mean = f"did you mean series {meeting.id}?"
+    start = session.at or events.at
+    if start is not None:
+        instant = dt.datetime.combine(session.date, start, tzinfo=events.zone)
+        local = instant.astimezone(meeting.zone).replace(tzinfo=None)
+        date = local.date()
+        other = meeting.session(date)
+        if (
+            local.time() != meeting.at
+            or not _meets(meeting, date)
+            or (other is not None and (other.cancelled or other.moved_to))
+        ):
+            return None
+        message = f"{session.date} at {start:%H:%M} is a slot of {meeting.id} ({slot})"
+        if date in written:
+            where = f"merge it into its entry for {date} (line {written[date].line})"
+        else:
+            where = _where(meeting, date, written)
+        return message, f"{mean} Then {where}"
+    near = [(abs((d - session.date).days), d > session.date, d) for d in written]
+    near = sorted(n for n in near if n[0] <= _NEAR.days)
+    if (
+        session.ends not in (None, session.date)
+        or not _meets(meeting, session.date)
+        or session.date in written
+        or not near
+    ):
+        return None
+    days, later, other = near[0]
+    weeks = "a week" if days <= 7 else f"{days // 7} weeks" if days % 7 == 0 else f"{days} days"
+    message = (
+        f"{session.date} is an all-day event on a {day}, {weeks} {'before' if later else 'after'}"
+        f" the {other} session of {meeting.id}, which has no entry for {session.date}"
+    )
+    hint = (
+        f"{mean} Then {_where(meeting, session.date, written)}; an event of its own that day "
+        f"is fine once {meeting.id} has an entry for it"
+    )
+    return message, hint
+
+
+def _meets(series: Series, date: dt.date) -> bool:
+    """The weekly series has a regular slot on date."""
+    return (
+        date.weekday() == series.weekday
+        and series.starts <= date
+        and (series.ends is None or date <= series.ends)
+    )
+
+
+def _where(series: Series, date: dt.date, written: dict[dt.date, Value]) -> str:
+    """Where an entry for date goes among the series' entries, in date order."""
+    key = f"`series.{series.id}.sessions`"
+    before = [d for d in written if d < date]
+    after = [d for d in written if d > date]
+    if before:
+        last = max(before)
+        return f"move the entry under {key}, after {last} (line {written[last].line})"
+    if after:
+        first = min(after)
+        return f"move the entry under {key}, before {first} (line {written[first].line})"
+    return f"move the entry under {key}"
+
+
 _DATED_ID = re.compile(r"^(.+)-(\d{4})(\d{2})(\d{2})$")
 
 

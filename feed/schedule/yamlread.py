@@ -9,11 +9,15 @@ number of values it expands to, counting each alias as the whole value it repeat
 libyaml's parser is used when PyYAML has it: it is ten times faster and limits nesting itself.
 (``yaml.compose()`` is not used: it turns an alias into its anchor's node and forgets where the
 alias was written, and it takes a second document for a syntax error; both are reported here at
-the place the organizer has to look.)
+the place the organizer has to look.) For the same reason, the syntax errors an edit most often
+makes, a key glued to its value (`topic:Foo`) and a line indented unlike its neighbours, are
+reported on the line that holds them, often above the one where the parser gave up.
 """
 
 from __future__ import annotations
 
+import codecs
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -104,8 +108,7 @@ def read(text: str | bytes, path: str) -> tuple[Value | None, list[Problem]]:
         try:
             text = text.encode("utf-8")
         except UnicodeEncodeError as exc:
-            line = text.count("\n", 0, exc.start) + 1
-            column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+            line, column = _line_column(text[: exc.start])
             return None, [
                 _problem(
                     path,
@@ -120,14 +123,16 @@ def read(text: str | bytes, path: str) -> tuple[Value | None, list[Problem]]:
     try:
         decoded = text.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = text[: exc.start].count(b"\n") + 1
-        column = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
+        # Counted after the byte order mark, which "utf-8-sig" leaves out; what comes before the
+        # wrong byte is UTF-8, so its characters give the column.
+        at = exc.start + (len(codecs.BOM_UTF8) if text.startswith(codecs.BOM_UTF8) else 0)
+        line, column = _line_column(text[:at].decode("utf-8-sig"))
         return None, [
             _problem(
                 path,
                 line,
                 column,
-                f"byte {text[exc.start]:#04x} is not UTF-8",
+                f"byte {text[at]:#04x} is not UTF-8",
                 "save the file as UTF-8",
             )
         ]
@@ -138,11 +143,16 @@ def read(text: str | bytes, path: str) -> tuple[Value | None, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         message = exc.problem or exc.context or "invalid YAML"
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        in_file = _BREAKS.split(decoded)
+        if line > len(in_file):  # the end of a file without a last line break: its last line
+            line, column = len(in_file), len(in_file[-1]) + 1
         if "nesting depth" in message:
             hint = f"keep nesting under {MAX_DEPTH} levels"
             return None, [_problem(path, line, column, "YAML nesting is too deep", hint)]
         if exc.context and exc.problem:
             message = f"{exc.problem} ({exc.context})"
+        if explained := _explain(path, decoded, exc):
+            return None, [explained]
         hint = "check indentation, colons and quotes on this line or the one above"
         if "mapping values are not allowed" in message:
             hint = 'put text that holds ": " in quotes, e.g. "Storage: LinStor"'
@@ -150,7 +160,7 @@ def read(text: str | bytes, path: str) -> tuple[Value | None, list[Problem]]:
             hint = "indent with spaces; YAML does not allow tabs"
         return None, [_problem(path, line, column, f"YAML syntax error: {message}", hint)]
     except yaml.reader.ReaderError as exc:
-        line, column = _position(decoded.encode("utf-8"), exc.position)
+        line, column = _position(decoded, exc.position)
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
         return None, [
             _problem(
@@ -177,12 +187,138 @@ def read(text: str | bytes, path: str) -> tuple[Value | None, list[Problem]]:
     return tree, problems
 
 
-def _position(data: bytes, offset) -> tuple[int, int]:
-    """Line and column (1-based) of a byte offset."""
+# A key glued to its value, `topic:Foo`: YAML reads it as text, and that text runs on into the
+# next line. Not a link (`https://`), a time ("11:00") or a comment.
+_GLUED = re.compile(r"\s*(?:-\s+)?([a-z][a-z_]*):([^\s/#][^#]*?)\s*(?:\s#.*)?")
+_KEY = re.compile(r"\s*(?:-\s+)?([^\s:#][^:#]*?):(?:\s|$)")  # the key a line starts with
+_DATE_KEY = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+
+
+def _explain(path: str, text: str, exc: yaml.MarkedYAMLError) -> Problem | None:
+    """The syntax errors an edit most often makes, reported on the line that causes them (the
+    parser may notice a line or more later), with a hint for it: a key glued to its value,
+    and a line indented unlike the lines around it."""
+    lines = _BREAKS.split(text)
+    if exc.problem_mark is None or exc.problem_mark.line >= len(lines):
+        return None
+    error = exc.problem_mark.line  # 0-based
+    content = [i for i in range(error) if lines[i].strip() and lines[i].lstrip()[0] != "#"]
+    suspects = [content[-1]] if content else []
+    if "simple key" in (exc.context or "") and exc.context_mark.line < error:
+        suspects.insert(0, exc.context_mark.line)  # the text the parser took for a key
+    for index in [*suspects, error]:
+        if glued := _GLUED.fullmatch(lines[index]):
+            name, value = glued[1], glued[2]
+            return _problem(
+                path,
+                index + 1,
+                glued.start(1) + 1,
+                f"YAML syntax error: `{name}:{value}` has no space after the colon, so it is "
+                "read as text, not as a key and its value",
+                f"put a space after the colon: `{name}: {value}`",
+            )
+    found = _misindented(lines, error)
+    if found is None:
+        return None
+    key, spaces, like = found
+    indent = f"{key.column - 1} space" + ("s" if key.column != 2 else "")
+    why = (
+        "a line indented less than the lines above ends the list or mapping they are in"
+        if key.column - 1 < spaces
+        else "a line indented more than the one above is read as part of it"
+    )
+    return _problem(
+        path,
+        key.line,
+        key.column,
+        f"YAML syntax error: `{key.text()}` is indented {indent}, unlike the lines around it",
+        f"indent it with {spaces} spaces, like line {like}; {why}",
+    )
+
+
+def _kind(key: str) -> bool:
+    """Dates and names are keys of different mappings: sessions, and everything else."""
+    return bool(_DATE_KEY.fullmatch(key.strip()))
+
+
+def _misindented(lines: list[str], error: int) -> tuple[Value, int, int] | None:
+    """The key indented unlike the lines around it, the spaces it needs and the line of a key
+    that has them, found by reading the lines above the error (line index ``error``) on their
+    own: either the last key there, which ended the mapping the error line continues, or the
+    error line itself, indented between two levels. It needs the indentation of the nearest
+    key of its kind: a session's date lines up with dates, a session's key with keys."""
+    try:
+        tree = _Builder("", []).build(yaml.parse("\n".join(lines[:error]), Loader=_LOADER))
+    except (yaml.YAMLError, _TooBig, RecursionError):
+        return None
+    column = len(lines[error]) - len(lines[error].lstrip(" ")) + 1
+    maps, node = [], tree
+    while node is not None and node.is_map and node.data:
+        maps.append(node)
+        node = node.data[-1][1]
+    found = _ended(maps, column, error + 1)
+    if found is not None:
+        return found
+    keys = [m.data[-1][0] for m in maps]  # the last key of each mapping, deeper and deeper
+    head = _KEY.match(lines[error])
+    if head is None or column in {k.column for k in keys}:
+        return None
+    same = [k for k in keys if _kind(k.text()) == _kind(head[1])]
+    if not same:
+        return None
+    # Indented too little, more often than too much: the nearest deeper key, else shallower.
+    like = min(same, key=lambda k: (k.column < column, abs(k.column - column), -k.line))
+    return Value(head[1], error + 1, column), like.column - 1, like.line
+
+
+def _ended(maps: list[Value], column: int, line: int) -> tuple[Value, int, int] | None:
+    """The last key of the mappings ``maps`` (the last mapping of each, deeper and deeper)
+    when it ended a mapping that ``line``, indented to ``column``, continues: it is indented
+    less than that line, it holds nothing indented as deep, and the entry before it held a
+    mapping with keys at that column (or a key with nothing after it, such as `sessions:`)."""
+    outer = next((m for m in reversed(maps) if m.data[-1][0].column < column), None)
+    if outer is None or len(outer.data) < 2:
+        return None
+    key, value = outer.data[-1]
+    if not value.is_scalar and value.column <= column:
+        return None  # what it holds reaches the error line's column: the key is not the cause
+    chain, node = [outer.data[-2]], outer.data[-2][1]
+    while node.is_map and node.data:
+        chain.append(node.data[-1])
+        node = node.data[-1][1]
+    last, held = chain[-1]
+    empty = held.is_scalar and held.data is None and last.column < column
+    if column not in {k.column for k, _ in chain[1:]} and not empty:
+        return None
+    same = [k for k, _ in chain[1:] if _kind(k.text()) == _kind(key.text())]
+    if same:
+        return key, same[-1].column - 1, same[-1].line
+    if empty:  # it was meant under that key, like the error line
+        return key, column - 1, line
+    return None
+
+
+def _position(text: str, offset) -> tuple[int, int]:
+    """Line and column (1-based) of where the reader stopped: a byte offset into the UTF-8
+    text for libyaml, a character offset for PyYAML's own reader."""
     if not isinstance(offset, int):
         return 1, 1
-    start = data.rfind(b"\n", 0, offset) + 1
-    return data.count(b"\n", 0, offset) + 1, len(data[start:offset].decode("utf-8", "replace")) + 1
+    if _LOADER is _PyLoader:
+        return _line_column(text[:offset])
+    return _line_column(text.encode("utf-8")[:offset].decode("utf-8", "replace"))
+
+
+# The line breaks YAML counts, so every position agrees with the parser's: CR LF, CR, LF, and
+# NEL, LS and PS (refused in text, but still line breaks where they are).
+_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _line_column(before: str) -> tuple[int, int]:
+    """Line and column (1-based) of the character after ``before``, the text that precedes
+    it; a byte order mark takes no column."""
+    breaks = list(_BREAKS.finditer(before.removeprefix("\ufeff")))
+    start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, len(before.removeprefix("\ufeff")) - start + 1
 
 
 def _problem(path, line, column, message, hint=None, key=""):
