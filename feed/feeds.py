@@ -18,6 +18,13 @@ EXPAND_PAST = dt.timedelta(days=31)
 EXPAND_FUTURE = dt.timedelta(days=366)
 
 
+def expand_window() -> tuple[dt.date, dt.date]:
+    """The dates of an expanded feed (``?expand=utc``, /expanded/...): a bounded window around
+    today, since expanded feeds are for widgets, not for subscribing."""
+    today = now().date()
+    return (today - EXPAND_PAST, today + EXPAND_FUTURE)
+
+
 def feed_options(current: Version, series_ids: tuple[str, ...] | None) -> ical.Options:
     """Options for a feed request; a bad value is a 400 naming the valid ones."""
     if not request.query_string:  # what every subscribed client asks for
@@ -27,13 +34,9 @@ def feed_options(current: Version, series_ids: tuple[str, ...] | None) -> ical.O
         abort(400, f"cancelled={cancelled!r} is not valid; use cancelled=show or cancelled=hide.")
     tag = parse_tag(current.schedule, request.args.get("tag"))
     expand = request.args.get("expand")
-    window = None
-    if expand is not None:
-        if expand != "utc":
-            abort(400, f"expand={expand!r} is not valid; use expand=utc.")
-        # A bounded window around today: expanded feeds are for widgets, not for subscribing.
-        today = now().date()
-        window = (today - EXPAND_PAST, today + EXPAND_FUTURE)
+    if expand not in (None, "utc"):
+        abort(400, f"expand={expand!r} is not valid; use expand=utc.")
+    window = expand_window() if expand else None
     return ical.Options(
         series=series_ids,
         show_cancelled=cancelled == "show",

@@ -145,13 +145,18 @@ def session_page_path(key: str, static: bool = False) -> str:
     return f"/sessions/{key}" + (".html" if static else "")
 
 
+def webcal(feed: str) -> str:
+    """The address that subscribes where https:// would download a file to import once."""
+    return "webcal://" + feed.split("://", 1)[1]
+
+
 def subscribe_links(name: str, feed: str) -> dict[str, str]:
     """Subscribe addresses per client (docs/clients.md R26). Google wants webcal:// in cid."""
-    webcal = "webcal://" + feed.split("://", 1)[1]
+    subscribe = webcal(feed)
     add_from_web = urlencode({"url": feed, "name": name}, quote_via=quote)
     return {
-        "webcal": webcal,
-        "google": "https://calendar.google.com/calendar/render?cid=" + quote(webcal, safe=""),
+        "webcal": subscribe,
+        "google": "https://calendar.google.com/calendar/render?cid=" + quote(subscribe, safe=""),
         "outlook": "https://outlook.live.com/calendar/0/addfromweb?" + add_from_web,
         "office": "https://outlook.office.com/calendar/0/addfromweb?" + add_from_web,
         "https": feed,
@@ -213,13 +218,7 @@ def feed_list(schedule: Schedule, site: Site) -> list[tuple[str, str, str]]:
     ]
 
 
-def reminder_links(schedule: Schedule, site: Site) -> list[tuple[str, str]]:
+def reminder_links(site: Site) -> list[tuple[str, str]]:
     """(words, webcal address) of the feed with each reminder: for the clients that honour a
     subscription's reminders (docs/clients.md R39), all of which open webcal:// links."""
-    return [
-        (
-            alarm_words(alarm),
-            subscribe_links(schedule.name, site.feed(FeedVariant(alarm=alarm)))["webcal"],
-        )
-        for alarm in ALARMS
-    ]
+    return [(alarm_words(a), webcal(site.feed(FeedVariant(alarm=a)))) for a in ALARMS]

@@ -22,8 +22,8 @@ import segno
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from . import http, ical, occurrences
-from .feeds import EXPAND_FUTURE, EXPAND_PAST
-from .links import EMBED_DEFAULT, FeedVariant, Site, subscribe_links
+from .feeds import expand_window
+from .links import EMBED_DEFAULT, FeedVariant, Site, webcal
 from .plan import ALARMS
 from .publish import HTML, Document
 from .views import EMBED_MAX, embedded, page_context, session_context
@@ -235,7 +235,7 @@ def qr():
     where = site()
     if not where.absolute:
         abort(404, "No QR code: the public address is not set (calendar.url or FEED_PUBLIC_URL).")
-    address = subscribe_links(current.schedule.name, where.feed())["webcal"]
+    address = webcal(where.feed())
 
     def build() -> Document:
         return Document(qr_svg(address), "image/svg+xml", current.last_modified)
@@ -270,15 +270,11 @@ def feed_variant(**_):
     if variant.tag is not None and variant.tag not in schedule.tag_names:
         known = ", ".join(schedule.tag_names) or "none are defined"
         abort(404, f"No tag {variant.tag!r}. Known tags: {known}.")
-    window = None
-    if variant.expanded:  # the same window as ?expand=utc
-        today = now().date()
-        window = (today - EXPAND_PAST, today + EXPAND_FUTURE)
     options = ical.Options(
         series=(variant.series,) if variant.series else None,
         show_cancelled=variant.cancelled,
         tag=variant.tag,
-        expand=window,
+        expand=expand_window() if variant.expanded else None,
         alarm=variant.alarm,
     )
     return send(current.feed(options))

@@ -227,7 +227,7 @@ def page_context(schedule: Schedule, instant: dt.datetime, site: Site) -> dict:
             for year, found in archive(schedule, instant)
         ],
         "subscribe": subscribe_links(schedule.name, feed) if site.absolute else None,
-        "reminders": reminder_links(schedule, site) if site.absolute else [],
+        "reminders": reminder_links(site) if site.absolute else [],
         "feed": feed,
         "feeds": feed_list(schedule, site),
         "expanded": site.feed(FeedVariant(expanded=True)),

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import re
 
 from . import rules
 from .fields import CALENDAR, LINK, PAGE, SERIES, SERIES_KEYS, SESSION, SESSION_KEYS, TOP
 from .model import DEFAULT_DURATION, DEFAULT_REFRESH, Link, Page, Schedule, Series, Session
-from .problems import Report, ScheduleError
+from .problems import Report, ScheduleError, closest
 from .readers import DATE, ID, WEEKDAY_SPELLINGS, date_text
 from .reading import (
     Context,
@@ -234,11 +233,12 @@ def _series(
 
 def _means_every(node: Value) -> bool:
     """A misspelt `every` (`evrey:`, `Every:`, `weekday: tuesday`) still makes a weekly series:
-    its sessions are then not also reported as holding keys of one-off events."""
+    its sessions are then not also reported as holding keys of one-off events. Misspelt as
+    the unknown-key hint reads it: the key it suggests is `every`."""
     return any(
         k.text() not in SERIES_KEYS
         and (
-            difflib.SequenceMatcher(None, k.text().lower()[:20], "every").ratio() >= 0.8
+            closest(k.text(), SERIES_KEYS) == "every"
             or (v.is_scalar and v.text().strip().lower() in WEEKDAY_SPELLINGS)
         )
         for k, v in node.data

@@ -70,12 +70,18 @@ class Report:
         return self.schedule is not None
 
 
-def did_you_mean(word: str, choices) -> str | None:
-    """A 'did you mean ...?' hint for a misspelt name, or None when nothing is close."""
+def closest(word: str, choices) -> str | None:
+    """The choice a misspelt name most likely means, or None when nothing is close."""
     if len(str(word)) > 100:  # no name is that long; difflib's time grows with its length
         return None
     close = difflib.get_close_matches(str(word).lower(), list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices) -> str | None:
+    """A 'did you mean ...?' hint for a misspelt name, or None when nothing is close."""
+    close = closest(word, choices)
+    return f"did you mean {close!r}?" if close else None
 
 
 def one_of(choices) -> str:
